@@ -1,0 +1,329 @@
+/*
+ * vpscan — scans raw streams (and, later, captures) with a bundle and prints
+ * one IPS event per line as JSON.  Contract: ../shared/spec/cli.md.
+ * Exit: 0 scanned, 2 usage or unreadable input, 3 bundle refused.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json_out.h"
+#include "vpatch/vpatch.h"
+
+enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BUNDLE = 3 };
+
+typedef struct options {
+    const char *bundle;
+    vp_mode mode;
+    uint32_t *enable, *disable;
+    size_t n_enable, n_disable;
+    int detect_only;
+    const char *pubkey;
+    const char *stream;
+    int have_port;
+    uint16_t port;
+    vp_direction direction;
+    vp_proto proto;
+    size_t chunk;
+    int pcap;
+} options;
+
+typedef struct scan_ctx {
+    const vp_bundle_t *bundle;
+    uint64_t events;
+} scan_ctx;
+
+static void usage(void)
+{
+    fputs("usage: vpscan -b BUNDLE.vpb [-m performance|security] [--enable ID,...]\n"
+          "              [--disable ID,...] [--detect-only] [--pubkey NAME.pub]\n"
+          "              --stream FILE --port N [--direction to_server|to_client]\n"
+          "              [--proto tcp|udp] [--chunk N]\n",
+          stderr);
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_ids(const char *list, uint32_t **ids, size_t *n)
+{
+    char *copy = strdup(list);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        uint32_t *grown = realloc(*ids, (*n + 1) * sizeof(uint32_t));
+        if (!grown || parse_uint(tok, UINT32_MAX, &v) != 0 || v == 0) {
+            if (grown)
+                *ids = grown;
+            fprintf(stderr, "vpscan: bad rule id \"%s\"\n", tok);
+            rc = -1;
+            break;
+        }
+        *ids = grown;
+        (*ids)[(*n)++] = (uint32_t)v;
+    }
+    free(copy);
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->mode = VP_MODE_SECURITY;
+    o->direction = VP_DIR_TO_SERVER;
+    o->proto = VP_PROTO_TCP;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t num;
+        if (strcmp(a, "--detect-only") == 0) {
+            o->detect_only = 1;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "vpscan: %s needs a value\n", a);
+            return -1;
+        }
+        i++;
+        if (strcmp(a, "-b") == 0) {
+            o->bundle = v;
+        } else if (strcmp(a, "-m") == 0) {
+            if (vp_mode_parse(v, &o->mode) != VP_OK) {
+                fprintf(stderr, "vpscan: unknown mode \"%s\" (performance or security)\n", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--enable") == 0) {
+            if (parse_ids(v, &o->enable, &o->n_enable) != 0)
+                return -1;
+        } else if (strcmp(a, "--disable") == 0) {
+            if (parse_ids(v, &o->disable, &o->n_disable) != 0)
+                return -1;
+        } else if (strcmp(a, "--pubkey") == 0) {
+            o->pubkey = v;
+        } else if (strcmp(a, "--stream") == 0) {
+            o->stream = v;
+        } else if (strcmp(a, "--pcap") == 0) {
+            o->pcap = 1;
+        } else if (strcmp(a, "--port") == 0) {
+            if (parse_uint(v, 65535, &num) != 0) {
+                fprintf(stderr, "vpscan: --port needs 0..65535, got \"%s\"\n", v);
+                return -1;
+            }
+            o->port = (uint16_t)num;
+            o->have_port = 1;
+        } else if (strcmp(a, "--direction") == 0) {
+            if (strcmp(v, "to_server") == 0)
+                o->direction = VP_DIR_TO_SERVER;
+            else if (strcmp(v, "to_client") == 0)
+                o->direction = VP_DIR_TO_CLIENT;
+            else {
+                fprintf(stderr, "vpscan: --direction is to_server or to_client\n");
+                return -1;
+            }
+        } else if (strcmp(a, "--proto") == 0) {
+            if (strcmp(v, "tcp") == 0)
+                o->proto = VP_PROTO_TCP;
+            else if (strcmp(v, "udp") == 0)
+                o->proto = VP_PROTO_UDP;
+            else {
+                fprintf(stderr, "vpscan: --proto is tcp or udp\n");
+                return -1;
+            }
+        } else if (strcmp(a, "--chunk") == 0) {
+            if (parse_uint(v, SIZE_MAX, &num) != 0 || num == 0) {
+                fprintf(stderr, "vpscan: --chunk needs a positive integer\n");
+                return -1;
+            }
+            o->chunk = (size_t)num;
+        } else {
+            fprintf(stderr, "vpscan: unknown option %s\n", a);
+            return -1;
+        }
+    }
+    if (o->pcap) {
+        fprintf(stderr, "vpscan: --pcap is not supported by this version yet; use --stream\n");
+        return -1;
+    }
+    if (!o->bundle || !o->stream || !o->have_port) {
+        usage();
+        return -1;
+    }
+    return 0;
+}
+
+static void print_event(const vp_event_t *ev, void *ctx)
+{
+    scan_ctx *sc = ctx;
+    vp_rule_info_t r = {.size = sizeof(r)};
+    if (vp_bundle_rule_by_id(sc->bundle, ev->rule_id, &r) != VP_OK)
+        return;
+    json_out j;
+    json_init(&j, stdout);
+    json_begin_object(&j);
+    json_key(&j, "event_type"), json_string(&j, "ips");
+    json_key(&j, "rule_id"), json_uint(&j, ev->rule_id);
+    json_key(&j, "name"), json_string(&j, r.name);
+    json_key(&j, "cve"), json_begin_array(&j);
+    for (size_t i = 0; i < r.cve_count; i++)
+        json_string(&j, r.cves[i]);
+    json_end_array(&j);
+    json_key(&j, "severity"), json_string(&j, vp_severity_str(r.severity));
+    json_key(&j, "action"), json_string(&j, vp_action_str(ev->action));
+    json_key(&j, "verdict"), json_string(&j, vp_verdict_str(ev->verdict));
+    json_key(&j, "direction"), json_string(&j, vp_direction_str(ev->direction));
+    json_key(&j, "offset"), json_uint(&j, ev->offset);
+    json_end_object(&j);
+    fputc('\n', stdout);
+    sc->events++;
+}
+
+static int read_all(const char *path, uint8_t **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            uint8_t *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (!got)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static vp_status scan_stream(const options *o, const vp_engine_t *e, vp_scratch_t *scratch,
+                             const uint8_t *data, size_t len, scan_ctx *sc, vp_verdict *verdict)
+{
+    if (o->proto == VP_PROTO_UDP)
+        return vp_scan_datagram(e, VP_PROTO_UDP, o->port, o->direction, data, len, scratch,
+                                print_event, sc, verdict);
+    vp_stream_t *s;
+    vp_status st = vp_stream_open(e, VP_PROTO_TCP, o->port, o->direction, print_event, sc, &s);
+    size_t chunk = o->chunk ? o->chunk : (len ? len : 1);
+    for (size_t at = 0; st == VP_OK && at < len; at += chunk)
+        st = vp_stream_scan(s, data + at, len - at < chunk ? len - at : chunk, scratch);
+    if (st == VP_OK)
+        st = vp_stream_close(s, scratch);
+    *verdict = vp_stream_verdict(s);
+    vp_stream_free(s);
+    return st;
+}
+
+static vp_status make_engine(const options *o, vp_bundle_t *b, vp_engine_t **e, vp_error_t **err)
+{
+    vp_engine_options_t *eo;
+    vp_status st = vp_engine_options_create(&eo);
+    if (st != VP_OK)
+        return st;
+    if ((st = vp_engine_options_set_mode(eo, o->mode)) == VP_OK &&
+        (st = vp_engine_options_enable(eo, o->enable, o->n_enable)) == VP_OK &&
+        (st = vp_engine_options_disable(eo, o->disable, o->n_disable)) == VP_OK &&
+        (st = vp_engine_options_set_detect_only(eo, o->detect_only)) == VP_OK)
+        st = vp_engine_create(b, eo, e, err);
+    vp_engine_options_free(eo);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (parse_args(argc, argv, &o) != 0)
+        return EXIT_USAGE;
+    int rc = EXIT_OK;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    vp_bundle_t *b = NULL;
+    vp_engine_t *e = NULL;
+    vp_scratch_t *scratch = NULL;
+    vp_error_t *err = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    vp_status st = vp_bundle_load_file(o.bundle, &b, &err);
+    if (st != VP_OK) {
+        fprintf(stderr, "vpscan: bundle %s refused: %s\n", o.bundle, vp_error_message(err));
+        rc = st == VP_E_IO ? EXIT_USAGE : EXIT_BUNDLE;
+        goto out;
+    }
+    if (o.pubkey) {
+        /* This version writes no signatures, so no bundle can pass the check. */
+        fprintf(stderr, "vpscan: bundle %s refused: it is not signed (--pubkey %s given)\n",
+                o.bundle, o.pubkey);
+        rc = EXIT_BUNDLE;
+        goto out;
+    }
+    st = make_engine(&o, b, &e, &err);
+    if (st != VP_OK) {
+        fprintf(stderr, "vpscan: %s\n", err ? vp_error_message(err) : vp_status_str(st));
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (vp_scratch_alloc(e, &scratch) != VP_OK) {
+        fprintf(stderr, "vpscan: out of memory\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (read_all(o.stream, &data, &len) != 0) {
+        fprintf(stderr, "vpscan: cannot read %s: %s\n", o.stream, strerror(errno));
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    scan_ctx sc = {b, 0};
+    vp_verdict verdict = VP_VERDICT_ALLOW;
+    st = scan_stream(&o, e, scratch, data, len, &sc, &verdict);
+    if (st != VP_OK) {
+        fprintf(stderr, "vpscan: scan failed: %s\n", vp_status_str(st));
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    fflush(stdout);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    fprintf(stderr, "vpscan: flows=1 bytes=%zu events=%" PRIu64 " blocked=%d seconds=%.3f\n", len,
+            sc.events, verdict == VP_VERDICT_BLOCK, secs);
+out:
+    vp_error_free(err);
+    free(data);
+    vp_scratch_free(scratch);
+    vp_engine_free(e);
+    vp_bundle_free(b);
+    free(o.enable);
+    free(o.disable);
+    return rc;
+}

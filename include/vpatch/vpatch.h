@@ -1,0 +1,248 @@
+/*
+ * libvpatch — virtual patching engine: runtime API.
+ *
+ * A host loads a compiled rule bundle, creates an engine for a protection mode,
+ * opens one stream per flow direction and scans the stream's bytes chunk by
+ * chunk.  Every rule that becomes true produces one event through a callback
+ * and may turn the stream's verdict to BLOCK.
+ *
+ * Threading: bundles and engines are immutable once created and may be shared
+ * by any number of threads.  A scratch belongs to one thread at a time (using
+ * one concurrently is detected and refused).  A stream is used by one thread at
+ * a time.
+ *
+ * Errors: every function that can fail returns a vp_status.  Functions taking a
+ * `vp_error_t **err` fill it (when err is not NULL) with an error object giving
+ * a message and, for bundles, the byte offset of the fault; free it with
+ * vp_error_free().  The library never prints, aborts or exits.
+ */
+#ifndef VPATCH_H
+#define VPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vpatch_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(VPATCH_BUILDING) && defined(__GNUC__)
+#define VP_API __attribute__((visibility("default")))
+#else
+#define VP_API
+#endif
+
+/** Status codes.  Values are fixed and never reused. */
+typedef enum vp_status {
+    VP_OK = 0,
+    VP_E_INVALID = 1,          /**< bad argument (NULL, unknown flag, bad name) */
+    VP_E_NOMEM = 2,            /**< out of memory */
+    VP_E_IO = 3,               /**< file could not be read or written */
+    VP_E_BUNDLE_FORMAT = 4,    /**< bundle is malformed or truncated */
+    VP_E_BUNDLE_VERSION = 5,   /**< bundle format major version not supported */
+    VP_E_BUNDLE_CHECKSUM = 6,  /**< a section checksum does not match */
+    VP_E_BUNDLE_PLATFORM = 7,  /**< a database does not fit this Hyperscan/CPU */
+    VP_E_SIGNATURE = 8,        /**< bundle signature missing or invalid */
+    VP_E_UNKNOWN_RULE = 9,     /**< a rule id named in options is not in the bundle */
+    VP_E_SCRATCH_IN_USE = 10,  /**< scratch used by two threads at once */
+    VP_E_STREAM_CLOSED = 11,   /**< stream already closed */
+    VP_E_HYPERSCAN = 12,       /**< Hyperscan reported an unexpected error */
+    VP_E_COMPILE = 13,         /**< rule sources have errors (compiler API) */
+    VP_E_ROLLBACK = 14,        /**< bundle serial older than the host accepts */
+    VP_E_SCRATCH_MISMATCH = 15 /**< scratch was made for another engine */
+} vp_status;
+
+/** Short stable name of a status, e.g. "VP_E_INVALID".  Never NULL. */
+VP_API const char *vp_status_str(vp_status status);
+
+/** Library version as "MAJOR.MINOR.PATCH" and as MAJOR*10000+MINOR*100+PATCH. */
+VP_API const char *vp_version(void);
+VP_API unsigned vp_version_number(void);
+
+/* ------------------------------------------------------------------ errors */
+
+typedef struct vp_error vp_error_t;
+
+/** Human-readable message; never NULL for a non-NULL error. */
+VP_API const char *vp_error_message(const vp_error_t *err);
+/** Status the error belongs to. */
+VP_API vp_status vp_error_status(const vp_error_t *err);
+/** Byte offset in the bundle where loading failed, or -1 when not applicable. */
+VP_API int64_t vp_error_offset(const vp_error_t *err);
+/** Frees an error; accepts NULL and the library's static out-of-memory error. */
+VP_API void vp_error_free(vp_error_t *err);
+
+/* ------------------------------------------------------------------ enums */
+
+typedef enum vp_mode { VP_MODE_PERFORMANCE = 1, VP_MODE_SECURITY = 2 } vp_mode;
+typedef enum vp_action { VP_ACTION_BLOCK = 1, VP_ACTION_DETECT = 2 } vp_action;
+typedef enum vp_verdict { VP_VERDICT_ALLOW = 0, VP_VERDICT_BLOCK = 1 } vp_verdict;
+typedef enum vp_proto { VP_PROTO_TCP = 6, VP_PROTO_UDP = 17 } vp_proto;
+typedef enum vp_direction {
+    VP_DIR_TO_SERVER = 1,
+    VP_DIR_TO_CLIENT = 2,
+    VP_DIR_ANY = 3 /**< only in rule metadata; streams have one direction */
+} vp_direction;
+typedef enum vp_severity {
+    VP_SEV_LOW = 1, VP_SEV_MEDIUM = 2, VP_SEV_HIGH = 3, VP_SEV_CRITICAL = 4
+} vp_severity;
+
+/** Mode bits in vp_rule_info_t.modes. */
+#define VP_MODE_BIT(m) (1u << (unsigned)(m))
+
+VP_API const char *vp_mode_str(vp_mode m);
+VP_API const char *vp_action_str(vp_action a);
+VP_API const char *vp_verdict_str(vp_verdict v);
+VP_API const char *vp_severity_str(vp_severity s);
+VP_API const char *vp_direction_str(vp_direction d);
+/** Parses "performance" / "security"; VP_E_INVALID for anything else. */
+VP_API vp_status vp_mode_parse(const char *name, vp_mode *out);
+
+/* ------------------------------------------------------------------ bundles */
+
+typedef struct vp_bundle vp_bundle_t;
+
+/** Loads and fully validates a bundle file.  *out is NULL on failure. */
+VP_API vp_status vp_bundle_load_file(const char *path, vp_bundle_t **out, vp_error_t **err);
+/** Same from memory; the data is copied as needed and may be freed afterwards. */
+VP_API vp_status vp_bundle_load_memory(const void *data, size_t len, vp_bundle_t **out,
+                                       vp_error_t **err);
+/** Releases the caller's reference; engines made from it keep their own. NULL ok. */
+VP_API void vp_bundle_free(vp_bundle_t *bundle);
+
+VP_API uint64_t vp_bundle_serial(const vp_bundle_t *bundle);
+/** Ruleset name from the sources ("" when none). */
+VP_API const char *vp_bundle_ruleset(const vp_bundle_t *bundle);
+VP_API size_t vp_bundle_rule_count(const vp_bundle_t *bundle);
+
+/** Layout facts about a loaded bundle (for inspection tools); set `size` to
+ *  sizeof(vp_bundle_stats_t) before the call. */
+typedef struct vp_bundle_stats {
+    size_t size;
+    unsigned format_major, format_minor;
+    uint64_t file_size;          /**< bytes of the bundle */
+    size_t section_count;
+    size_t rule_count;
+    size_t condition_count;
+    size_t pattern_count;        /**< distinct Hyperscan expressions */
+    size_t database_bytes;       /**< serialized Hyperscan database */
+    int is_signed;               /**< 1 when a signature section is present */
+} vp_bundle_stats_t;
+
+VP_API vp_status vp_bundle_stats(const vp_bundle_t *bundle, vp_bundle_stats_t *stats);
+/** Section i (0..section_count-1) in table order: its name and size in bytes. */
+VP_API vp_status vp_bundle_section_at(const vp_bundle_t *bundle, size_t i, const char **name,
+                                      uint64_t *size);
+
+/** Rule metadata.  Set `size` to sizeof(vp_rule_info_t) before the call; the
+ *  struct only grows at the end.  Strings point into the bundle and live as
+ *  long as it (or an engine made from it) does. */
+typedef struct vp_rule_info {
+    size_t size;
+    uint32_t id;
+    const char *name;
+    const char *description;       /**< "" when absent */
+    const char *const *cves;
+    size_t cve_count;
+    const char *const *references;
+    size_t reference_count;
+    const char *const *tags;
+    size_t tag_count;
+    vp_severity severity;
+    double cvss;                   /**< -1 when absent */
+    unsigned modes;                /**< VP_MODE_BIT(VP_MODE_*) set */
+    vp_action action;
+    vp_proto proto;
+    vp_direction direction;
+    size_t condition_count;
+} vp_rule_info_t;
+
+/** Metadata of the rule at index 0..count-1 (bundle order). */
+VP_API vp_status vp_bundle_rule_at(const vp_bundle_t *bundle, size_t index, vp_rule_info_t *info);
+/** Metadata by id; VP_E_UNKNOWN_RULE when the bundle has no such rule. */
+VP_API vp_status vp_bundle_rule_by_id(const vp_bundle_t *bundle, uint32_t id, vp_rule_info_t *info);
+
+/* ------------------------------------------------------------------ engines */
+
+typedef struct vp_engine_options vp_engine_options_t;
+typedef struct vp_engine vp_engine_t;
+
+/** Options default to: security mode, no overrides, block actions honoured. */
+VP_API vp_status vp_engine_options_create(vp_engine_options_t **out);
+VP_API void vp_engine_options_free(vp_engine_options_t *opts);
+VP_API vp_status vp_engine_options_set_mode(vp_engine_options_t *opts, vp_mode mode);
+/** Adds rule ids to enable on top of the mode (a later disable of the same id wins). */
+VP_API vp_status vp_engine_options_enable(vp_engine_options_t *opts, const uint32_t *ids, size_t n);
+/** Adds rule ids to disable (wins over the mode and over enable). */
+VP_API vp_status vp_engine_options_disable(vp_engine_options_t *opts, const uint32_t *ids, size_t n);
+/** Detect-only: events are reported but no verdict turns to BLOCK. */
+VP_API vp_status vp_engine_options_set_detect_only(vp_engine_options_t *opts, int detect_only);
+
+/** Creates an immutable engine.  opts may be NULL (defaults).  An id in the
+ *  enable/disable lists that the bundle lacks gives VP_E_UNKNOWN_RULE. */
+VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t *opts,
+                                  vp_engine_t **out, vp_error_t **err);
+VP_API void vp_engine_free(vp_engine_t *engine);
+/** 1 when the rule is active in this engine, 0 otherwise. */
+VP_API int vp_engine_rule_enabled(const vp_engine_t *engine, uint32_t id);
+VP_API size_t vp_engine_enabled_count(const vp_engine_t *engine);
+/** Bundle the engine runs (borrowed). */
+VP_API const vp_bundle_t *vp_engine_bundle(const vp_engine_t *engine);
+/** Bytes one open stream costs, Hyperscan stream state included. */
+VP_API size_t vp_engine_stream_size(const vp_engine_t *engine);
+
+/* ------------------------------------------------------------------ scratch */
+
+typedef struct vp_scratch vp_scratch_t;
+
+/** Per-thread working memory for one engine. */
+VP_API vp_status vp_scratch_alloc(const vp_engine_t *engine, vp_scratch_t **out);
+VP_API void vp_scratch_free(vp_scratch_t *scratch);
+
+/* ------------------------------------------------------------------ streams */
+
+/** One detection. */
+typedef struct vp_event {
+    uint32_t rule_id;
+    uint64_t offset;       /**< stream offset where the rule became true */
+    vp_action action;      /**< the rule's action */
+    vp_verdict verdict;    /**< BLOCK when this event blocks the stream */
+    vp_direction direction;
+} vp_event_t;
+
+/** Event callback; called synchronously from scan, gap, close and datagram calls. */
+typedef void (*vp_event_cb)(const vp_event_t *event, void *ctx);
+
+typedef struct vp_stream vp_stream_t;
+
+/** Opens a stream for one direction (VP_DIR_TO_SERVER or VP_DIR_TO_CLIENT) of a
+ *  flow whose server-side port is `server_port`.  cb may be NULL. */
+VP_API vp_status vp_stream_open(const vp_engine_t *engine, vp_proto proto, uint16_t server_port,
+                                vp_direction direction, vp_event_cb cb, void *ctx,
+                                vp_stream_t **out);
+/** Scans the next `len` bytes of the stream.  Data is not retained. */
+VP_API vp_status vp_stream_scan(vp_stream_t *stream, const void *data, size_t len,
+                                vp_scratch_t *scratch);
+/** Reports `len` lost bytes: offsets advance, nothing matches across the gap. */
+VP_API vp_status vp_stream_gap(vp_stream_t *stream, uint64_t len, vp_scratch_t *scratch);
+/** Ends the stream: decides end-of-stream conditions (negations) and reports
+ *  their events.  Afterwards only verdict/offset queries and free are allowed. */
+VP_API vp_status vp_stream_close(vp_stream_t *stream, vp_scratch_t *scratch);
+VP_API vp_verdict vp_stream_verdict(const vp_stream_t *stream);
+/** Bytes seen so far, gaps included. */
+VP_API uint64_t vp_stream_offset(const vp_stream_t *stream);
+/** Frees a stream (closed or not: an unclosed stream is discarded silently). NULL ok. */
+VP_API void vp_stream_free(vp_stream_t *stream);
+
+/** Scans one datagram as a stream of its own (open + scan + close + free). */
+VP_API vp_status vp_scan_datagram(const vp_engine_t *engine, vp_proto proto, uint16_t server_port,
+                                  vp_direction direction, const void *data, size_t len,
+                                  vp_scratch_t *scratch, vp_event_cb cb, void *ctx,
+                                  vp_verdict *verdict);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VPATCH_H */

@@ -1,0 +1,1093 @@
+/*
+ * Bundle encoder and validating decoder.  docs/bundle-format.md is the
+ * normative description; every check here is a rule of that document, and a
+ * bundle is untrusted input: nothing is used before it has been bounded.
+ */
+#include "bundle_codec.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "crc32.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__) || defined(__clang__)
+#define VP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define VP_PRINTF(f, a)
+#endif
+
+#define MODE_MASK (VP_MODE_BIT(VP_MODE_PERFORMANCE) | VP_MODE_BIT(VP_MODE_SECURITY))
+
+/* ================================================================ common */
+
+static const char *const section_names[VP_SECT_LAST_KNOWN + 1] = {
+    [VP_SECT_META] = "META",
+    [VP_SECT_STRINGS] = "STRINGS",
+    [VP_SECT_STRLIST] = "STRLIST",
+    [VP_SECT_PORTS] = "PORTS",
+    [VP_SECT_ATOMS] = "ATOMS",
+    [VP_SECT_CONDS] = "CONDS",
+    [VP_SECT_RULES] = "RULES",
+    [VP_SECT_HS_STREAM_DB] = "HS_STREAM_DB",
+    [VP_SECT_SIGNATURE] = "SIGNATURE",
+};
+
+const char *vp_bundle_section_name(uint32_t type)
+{
+    if (type == 0 || type > VP_SECT_LAST_KNOWN)
+        return "unknown";
+    return section_names[type];
+}
+
+int vp_bundle_checksums_enforced(void)
+{
+#ifdef VP_FUZZING_BUILD
+    return 0;
+#else
+    return 1;
+#endif
+}
+
+/* Types this version defines as required; every one must appear once. */
+static int type_is_required(uint32_t type)
+{
+    return type >= VP_SECT_META && type <= VP_SECT_HS_STREAM_DB;
+}
+
+static int type_is_known(uint32_t type)
+{
+    return type >= 1 && type <= VP_SECT_LAST_KNOWN;
+}
+
+static uint64_t align_up(uint64_t v)
+{
+    return (v + (VP_BUNDLE_ALIGN - 1)) & ~(uint64_t)(VP_BUNDLE_ALIGN - 1);
+}
+
+static size_t table_end_for(uint32_t count)
+{
+    return VP_BUNDLE_HEADER_SIZE + (size_t)count * VP_BUNDLE_ENTRY_SIZE;
+}
+
+/* CRC of header and table with the header_crc field taken as zero, so the
+ * field can live inside the bytes it protects (as in GPT). */
+static uint32_t header_crc(const uint8_t *d, size_t table_end)
+{
+    static const uint8_t zero[4];
+    uint32_t crc = vp_crc32(0, d, VP_BUNDLE_OFF_HEADER_CRC);
+    crc = vp_crc32(crc, zero, sizeof zero);
+    return vp_crc32(crc, d + VP_BUNDLE_OFF_HEADER_CRC + 4,
+                    table_end - (VP_BUNDLE_OFF_HEADER_CRC + 4));
+}
+
+/* ================================================================ encoder */
+
+static void put_array_header(vp_writer *w, size_t n)
+{
+    vp_put_u32(w, (uint32_t)n);
+    vp_put_u32(w, 0);
+}
+
+static void enc_meta(vp_writer *w, const vp_model *m)
+{
+    vp_put_u32(w, m->ruleset);
+    vp_put_u32(w, 0);
+}
+
+static void enc_strings(vp_writer *w, const vp_model *m)
+{
+    if (m->strings_len == 0)
+        vp_put_u8(w, 0);    /* offset 0 must still be "" */
+    else
+        vp_put_bytes(w, m->strings, m->strings_len);
+}
+
+static void enc_strlist(vp_writer *w, const vp_model *m)
+{
+    put_array_header(w, m->n_strlist);
+    for (size_t i = 0; i < m->n_strlist; i++)
+        vp_put_u32(w, m->strlist[i]);
+}
+
+static void enc_ports(vp_writer *w, const vp_model *m)
+{
+    put_array_header(w, m->n_ports);
+    for (size_t i = 0; i < m->n_ports; i++) {
+        vp_put_u16(w, m->ports[i].lo);
+        vp_put_u16(w, m->ports[i].hi);
+    }
+}
+
+static void enc_atoms(vp_writer *w, const vp_model *m)
+{
+    put_array_header(w, m->n_atoms);
+    for (size_t i = 0; i < m->n_atoms; i++) {
+        vp_put_u32(w, m->atoms[i].expr);
+        vp_put_u32(w, m->atoms[i].flags);
+    }
+}
+
+/* Absent optional fields are written as 0: readers demand it, which keeps
+ * the encoding canonical whatever the in-memory struct held. */
+static void enc_cond(vp_writer *w, const vp_mcond *k)
+{
+    vp_put_u32(w, k->atom);
+    vp_put_u32(w, k->flags);
+    vp_put_u32(w, k->length);
+    vp_put_u32(w, (k->flags & VP_C_HAS_OFFSET) ? k->offset : 0);
+    vp_put_u32(w, (k->flags & VP_C_HAS_DEPTH) ? k->depth : 0);
+    vp_put_u32(w, (k->flags & VP_C_HAS_DISTANCE) ? (uint32_t)k->distance : 0);
+    vp_put_u32(w, (k->flags & VP_C_HAS_WITHIN) ? k->within : 0);
+}
+
+static void enc_conds(vp_writer *w, const vp_model *m)
+{
+    put_array_header(w, m->n_conds);
+    for (size_t i = 0; i < m->n_conds; i++)
+        enc_cond(w, &m->conds[i]);
+}
+
+static void enc_rule(vp_writer *w, const vp_mrule *r)
+{
+    vp_put_u32(w, r->id);
+    vp_put_u8(w, r->severity);
+    vp_put_u8(w, r->action);
+    vp_put_u8(w, r->proto);
+    vp_put_u8(w, r->direction);
+    vp_put_u8(w, r->modes);
+    vp_put_u8(w, 0);
+    vp_put_u16(w, (uint16_t)r->cvss10);
+    vp_put_u32(w, r->name);
+    vp_put_u32(w, r->description);
+    vp_put_u32(w, r->cve_first);
+    vp_put_u32(w, r->cve_count);
+    vp_put_u32(w, r->ref_first);
+    vp_put_u32(w, r->ref_count);
+    vp_put_u32(w, r->tag_first);
+    vp_put_u32(w, r->tag_count);
+    vp_put_u32(w, r->port_first);
+    vp_put_u32(w, r->port_count);
+    vp_put_u32(w, r->cond_first);
+    vp_put_u32(w, r->cond_count);
+}
+
+static void enc_rules(vp_writer *w, const vp_model *m)
+{
+    put_array_header(w, m->n_rules);
+    for (size_t i = 0; i < m->n_rules; i++)
+        enc_rule(w, &m->rules[i]);
+}
+
+static void enc_hsdb(vp_writer *w, const vp_model *m)
+{
+    vp_put_bytes(w, m->hs_stream_db, m->hs_stream_db_len);
+}
+
+/* Emission order: small metadata first, the big opaque database last. */
+static const struct {
+    uint32_t type;
+    void (*emit)(vp_writer *, const vp_model *);
+} enc_order[] = {
+    { VP_SECT_META, enc_meta },       { VP_SECT_STRINGS, enc_strings },
+    { VP_SECT_STRLIST, enc_strlist }, { VP_SECT_PORTS, enc_ports },
+    { VP_SECT_ATOMS, enc_atoms },     { VP_SECT_CONDS, enc_conds },
+    { VP_SECT_RULES, enc_rules },     { VP_SECT_HS_STREAM_DB, enc_hsdb },
+};
+
+/* The format stores counts and string offsets as u32. */
+static int model_fits(const vp_model *m)
+{
+    return m->strings_len <= UINT32_MAX && m->n_strlist <= UINT32_MAX &&
+           m->n_ports <= UINT32_MAX && m->n_atoms <= UINT32_MAX &&
+           m->n_conds <= UINT32_MAX && m->n_rules <= UINT32_MAX;
+}
+
+static void pad_to_align(vp_writer *w)
+{
+    vp_put_zeros(w, (size_t)(align_up(w->len) - w->len));
+}
+
+static void write_entry(uint8_t *p, uint32_t type, const uint8_t *data, size_t off, size_t size)
+{
+    vp_store_le32(p, type);
+    vp_store_le32(p + 4, type_is_required(type) ? VP_BUNDLE_SECTION_REQUIRED : 0);
+    vp_store_le64(p + 8, off);
+    vp_store_le64(p + 16, size);
+    vp_store_le32(p + 24, vp_crc32(0, data + off, size));
+    vp_store_le32(p + 28, 0);
+}
+
+static void write_header(uint8_t *p, uint64_t serial, uint32_t count, size_t file_size)
+{
+    memcpy(p, VP_BUNDLE_MAGIC, VP_BUNDLE_MAGIC_LEN);
+    vp_store_le16(p + VP_BUNDLE_OFF_MAJOR, VP_BUNDLE_MAJOR);
+    vp_store_le16(p + VP_BUNDLE_OFF_MINOR, VP_BUNDLE_MINOR);
+    vp_store_le32(p + VP_BUNDLE_OFF_FLAGS, 0);
+    vp_store_le64(p + VP_BUNDLE_OFF_SERIAL, serial);
+    vp_store_le32(p + VP_BUNDLE_OFF_HEADER_SIZE, VP_BUNDLE_HEADER_SIZE);
+    vp_store_le32(p + VP_BUNDLE_OFF_SECTION_COUNT, count);
+    vp_store_le64(p + VP_BUNDLE_OFF_FILE_SIZE, file_size);
+    vp_store_le32(p + VP_BUNDLE_OFF_RESERVED, 0);
+    vp_store_le32(p + VP_BUNDLE_OFF_HEADER_CRC, header_crc(p, table_end_for(count)));
+}
+
+int vp_bundle_encode(const vp_model *m, uint8_t **out, size_t *len)
+{
+    if (!out || !len)
+        return -1;
+    *out = NULL;
+    *len = 0;
+    if (!m || !model_fits(m))
+        return -1;
+
+    enum { N = ARRAY_LEN(enc_order) };
+    size_t off[N], size[N];
+    vp_writer w = { 0 };
+    vp_put_zeros(&w, table_end_for(N));     /* header and table, filled last */
+    for (size_t i = 0; i < N; i++) {
+        pad_to_align(&w);
+        off[i] = w.len;
+        enc_order[i].emit(&w, m);
+        size[i] = w.len - off[i];
+    }
+    pad_to_align(&w);
+    if (w.oom) {
+        vp_writer_free(&w);
+        return -1;
+    }
+    for (size_t i = 0; i < N; i++)
+        write_entry(w.buf + VP_BUNDLE_HEADER_SIZE + i * VP_BUNDLE_ENTRY_SIZE,
+                    enc_order[i].type, w.buf, off[i], size[i]);
+    write_header(w.buf, m->serial, N, w.len);
+    *out = w.buf;
+    *len = w.len;
+    return 0;
+}
+
+/* ================================================================ errors */
+
+typedef struct errsink {
+    char *buf;
+    size_t cap;
+    int64_t *off;
+} errsink;
+
+VP_PRINTF(4, 5)
+static vp_status fail(const errsink *e, vp_status st, int64_t off, const char *fmt, ...)
+{
+    if (e->buf && e->cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->buf, e->cap, fmt, ap);
+        va_end(ap);
+    }
+    if (e->off)
+        *e->off = off;
+    return st;
+}
+
+static void clear_error(const errsink *e)
+{
+    if (e->buf && e->cap)
+        e->buf[0] = '\0';
+    if (e->off)
+        *e->off = -1;
+}
+
+static vp_status checksum_mismatch(const errsink *e, int64_t off, const char *what,
+                                   uint32_t stored, uint32_t computed)
+{
+    if (!vp_bundle_checksums_enforced())
+        return VP_OK;
+    return fail(e, VP_E_BUNDLE_CHECKSUM, off,
+                "%s checksum mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")",
+                what, stored, computed);
+}
+
+/* ================================================================ header and table */
+
+static vp_status check_magic(const uint8_t *d, size_t len, const errsink *e)
+{
+    size_t n = len < VP_BUNDLE_MAGIC_LEN ? len : VP_BUNDLE_MAGIC_LEN;
+    if (n && memcmp(d, VP_BUNDLE_MAGIC, n) != 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, 0, "not a bundle (bad magic)");
+    if (len < VP_BUNDLE_HEADER_SIZE)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)len,
+                    "truncated header: %zu of %d bytes", len, VP_BUNDLE_HEADER_SIZE);
+    return VP_OK;
+}
+
+static void read_header(const uint8_t *d, vp_bundle_header_info *h)
+{
+    vp_reader r = vp_reader_init(d + VP_BUNDLE_MAGIC_LEN,
+                                 VP_BUNDLE_HEADER_SIZE - VP_BUNDLE_MAGIC_LEN);
+    h->major = vp_get_u16(&r);
+    h->minor = vp_get_u16(&r);
+    h->flags = vp_get_u32(&r);
+    h->serial = vp_get_u64(&r);
+    h->header_size = vp_get_u32(&r);
+    h->section_count = vp_get_u32(&r);
+    h->file_size = vp_get_u64(&r);
+    h->header_crc = vp_get_u32(&r);
+}
+
+/* What must hold before the header CRC can even be computed. */
+static vp_status check_header_shape(const vp_bundle_header_info *h, size_t len, const errsink *e)
+{
+    if (h->major != VP_BUNDLE_MAJOR)
+        return fail(e, VP_E_BUNDLE_VERSION, VP_BUNDLE_OFF_MAJOR,
+                    "bundle format %u.%u is not supported (this reader handles %d.x)",
+                    h->major, h->minor, VP_BUNDLE_MAJOR);
+    if (h->header_size != VP_BUNDLE_HEADER_SIZE)
+        return fail(e, VP_E_BUNDLE_FORMAT, VP_BUNDLE_OFF_HEADER_SIZE,
+                    "header size %" PRIu32 ", expected %d", h->header_size, VP_BUNDLE_HEADER_SIZE);
+    if (h->section_count == 0 || h->section_count > VP_BUNDLE_MAX_SECTIONS)
+        return fail(e, VP_E_BUNDLE_FORMAT, VP_BUNDLE_OFF_SECTION_COUNT,
+                    "section count %" PRIu32 " outside 1..%d", h->section_count,
+                    VP_BUNDLE_MAX_SECTIONS);
+    if (table_end_for(h->section_count) > len)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)len,
+                    "truncated section table: %zu bytes needed, %zu present",
+                    table_end_for(h->section_count), len);
+    return VP_OK;
+}
+
+static vp_status check_header_fields(const uint8_t *d, const vp_bundle_header_info *h,
+                                     size_t len, const errsink *e)
+{
+    if (h->flags != 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, VP_BUNDLE_OFF_FLAGS,
+                    "reserved header flag bits set (0x%08" PRIx32 ")", h->flags);
+    if (vp_load_le32(d + VP_BUNDLE_OFF_RESERVED) != 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, VP_BUNDLE_OFF_RESERVED,
+                    "reserved header field is not zero");
+    if (h->file_size != len)
+        return fail(e, VP_E_BUNDLE_FORMAT, VP_BUNDLE_OFF_FILE_SIZE,
+                    "header says the bundle has %" PRIu64 " bytes but it has %zu "
+                    "(truncated or extended)", h->file_size, len);
+    return VP_OK;
+}
+
+static vp_status check_header(const uint8_t *d, size_t len, vp_bundle_header_info *h,
+                              const errsink *e)
+{
+    vp_status st = check_magic(d, len, e);
+    if (st)
+        return st;
+    read_header(d, h);
+    st = check_header_shape(h, len, e);
+    if (st)
+        return st;
+    uint32_t crc = header_crc(d, table_end_for(h->section_count));
+    if (crc != h->header_crc) {
+        st = checksum_mismatch(e, VP_BUNDLE_OFF_HEADER_CRC, "header", h->header_crc, crc);
+        if (st)
+            return st;
+    }
+    return check_header_fields(d, h, len, e);
+}
+
+static void read_entry(const uint8_t *p, vp_bundle_section_info *s)
+{
+    vp_reader r = vp_reader_init(p, VP_BUNDLE_ENTRY_SIZE);
+    s->type = vp_get_u32(&r);
+    s->flags = vp_get_u32(&r);
+    s->offset = vp_get_u64(&r);
+    s->size = vp_get_u64(&r);
+    s->crc = vp_get_u32(&r);
+}
+
+/* Type and flag rules of one entry (eoff = where the entry is stored). */
+static vp_status check_entry_kind(const uint8_t *d, const vp_bundle_section_info *s,
+                                  size_t eoff, const errsink *e)
+{
+    if (s->flags & ~VP_BUNDLE_SECTION_REQUIRED)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff + 4,
+                    "section entry has reserved flag bits set (0x%08" PRIx32 ")", s->flags);
+    if (vp_load_le32(d + eoff + 28) != 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff + 28,
+                    "section entry reserved field is not zero");
+    if (s->type == 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff, "section type 0 is invalid");
+    int required = (s->flags & VP_BUNDLE_SECTION_REQUIRED) != 0;
+    if (!type_is_known(s->type)) {
+        if (required)
+            return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff,
+                        "unknown required section type %" PRIu32, s->type);
+        return VP_OK;       /* unknown optional: skipped by this reader */
+    }
+    if (required != type_is_required(s->type))
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff + 4,
+                    "section %s must %shave the required flag", vp_bundle_section_name(s->type),
+                    required ? "not " : "");
+    return VP_OK;
+}
+
+/* Sections are packed in table order: each starts at the 8-aligned end of
+ * the previous one (the first right after the table), so every byte of the
+ * file belongs to the header, the table, a section or zero padding. */
+static vp_status check_entry_place(const uint8_t *d, size_t len, const vp_bundle_section_info *s,
+                                   uint64_t prev_end, size_t eoff, const errsink *e)
+{
+    if (s->offset > len || s->size > len - s->offset)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff + 8,
+                    "section %s (offset %" PRIu64 ", size %" PRIu64 ") extends past the end "
+                    "of the bundle (%zu bytes)", vp_bundle_section_name(s->type), s->offset,
+                    s->size, len);
+    if (s->offset % VP_BUNDLE_ALIGN)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff + 8,
+                    "section %s offset %" PRIu64 " is not %d-byte aligned",
+                    vp_bundle_section_name(s->type), s->offset, VP_BUNDLE_ALIGN);
+    uint64_t want = align_up(prev_end);
+    if (s->offset < want)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff + 8,
+                    "section %s at offset %" PRIu64 " overlaps the header, table or previous "
+                    "section (next free offset %" PRIu64 ")", vp_bundle_section_name(s->type),
+                    s->offset, want);
+    if (s->offset > want)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff + 8,
+                    "gap before section %s: offset %" PRIu64 ", expected %" PRIu64,
+                    vp_bundle_section_name(s->type), s->offset, want);
+    for (uint64_t i = prev_end; i < want; i++)
+        if (d[i] != 0)
+            return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)i, "padding byte is not zero");
+    return VP_OK;
+}
+
+static vp_status check_entry_unique(const vp_bundle_header_info *h, uint32_t i, size_t eoff,
+                                    const errsink *e)
+{
+    for (uint32_t j = 0; j < i; j++)
+        if (h->sections[j].type == h->sections[i].type)
+            return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)eoff,
+                        "section type %" PRIu32 " (%s) appears twice", h->sections[i].type,
+                        vp_bundle_section_name(h->sections[i].type));
+    return VP_OK;
+}
+
+/* After the last section: zero padding to the 8-aligned end, nothing more. */
+static vp_status check_tail(const uint8_t *d, size_t len, uint64_t last_end, const errsink *e)
+{
+    uint64_t end = align_up(last_end);
+    if (end > len)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)len,
+                    "truncated padding after the last section");
+    if (end < len)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)end,
+                    "%zu unexpected bytes after the last section", len - (size_t)end);
+    for (uint64_t i = last_end; i < end; i++)
+        if (d[i] != 0)
+            return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)i, "padding byte is not zero");
+    return VP_OK;
+}
+
+static vp_status check_table(const uint8_t *d, size_t len, vp_bundle_header_info *h,
+                             const errsink *e)
+{
+    uint64_t prev_end = table_end_for(h->section_count);
+    for (uint32_t i = 0; i < h->section_count; i++) {
+        size_t eoff = VP_BUNDLE_HEADER_SIZE + (size_t)i * VP_BUNDLE_ENTRY_SIZE;
+        vp_bundle_section_info *s = &h->sections[i];
+        read_entry(d + eoff, s);
+        vp_status st = check_entry_kind(d, s, eoff, e);
+        if (!st)
+            st = check_entry_place(d, len, s, prev_end, eoff, e);
+        if (!st)
+            st = check_entry_unique(h, i, eoff, e);
+        if (st)
+            return st;
+        prev_end = s->offset + s->size;
+    }
+    return check_tail(d, len, prev_end, e);
+}
+
+static vp_status check_section_crcs(const uint8_t *d, const vp_bundle_header_info *h,
+                                    const errsink *e)
+{
+    for (uint32_t i = 0; i < h->section_count; i++) {
+        const vp_bundle_section_info *s = &h->sections[i];
+        uint32_t crc = vp_crc32(0, d + s->offset, (size_t)s->size);
+        if (crc != s->crc) {
+            char what[48];
+            snprintf(what, sizeof what, "section %s", vp_bundle_section_name(s->type));
+            vp_status st = checksum_mismatch(e, (int64_t)s->offset, what, s->crc, crc);
+            if (st)
+                return st;
+        }
+    }
+    return VP_OK;
+}
+
+static vp_status check_required_present(const vp_bundle_header_info *h, const errsink *e)
+{
+    for (uint32_t t = 1; t <= VP_SECT_LAST_KNOWN; t++) {
+        if (!type_is_required(t))
+            continue;
+        uint32_t i = 0;
+        while (i < h->section_count && h->sections[i].type != t)
+            i++;
+        if (i == h->section_count)
+            return fail(e, VP_E_BUNDLE_FORMAT, VP_BUNDLE_HEADER_SIZE,
+                        "required section %s is missing", vp_bundle_section_name(t));
+    }
+    return VP_OK;
+}
+
+vp_status vp_bundle_peek(const uint8_t *data, size_t len, vp_bundle_header_info *info,
+                         char *errbuf, size_t errcap, int64_t *erroff)
+{
+    errsink e = { errbuf, errcap, erroff };
+    if (!info || (!data && len))
+        return fail(&e, VP_E_INVALID, -1, "invalid argument");
+    memset(info, 0, sizeof *info);
+    vp_status st = check_header(data, len, info, &e);
+    if (!st)
+        st = check_table(data, len, info, &e);
+    if (!st)
+        st = check_section_crcs(data, info, &e);
+    if (!st)
+        st = check_required_present(info, &e);
+    if (!st)
+        clear_error(&e);
+    return st;
+}
+
+/* ================================================================ section contents */
+
+typedef struct dec {
+    const uint8_t *d;
+    const vp_bundle_header_info *h;
+    const errsink *e;
+    vp_model *m;
+    uint64_t conds_at;      /* file offset of CONDS record 0 */
+    uint64_t rules_at;      /* file offset of RULES record 0 */
+} dec;
+
+/* Peek guarantees presence; should that ever break, an absent section reads
+ * as empty, which the content checks refuse, instead of a NULL dereference. */
+static const vp_bundle_section_info *find_section(const dec *c, uint32_t type)
+{
+    static const vp_bundle_section_info absent;
+    for (uint32_t i = 0; i < c->h->section_count; i++)
+        if (c->h->sections[i].type == type)
+            return &c->h->sections[i];
+    return &absent;
+}
+
+static vp_status nomem(const dec *c, uint32_t type)
+{
+    return fail(c->e, VP_E_NOMEM, -1, "out of memory decoding section %s",
+                vp_bundle_section_name(type));
+}
+
+/* calloc with n == 0 meaning "no array"; *ok is 0 only on allocation failure.
+ * calloc itself refuses n * size overflow. */
+static void *alloc_array(size_t n, size_t size, int *ok)
+{
+    void *p = n ? calloc(n, size) : NULL;
+    *ok = !n || p;
+    return p;
+}
+
+/* Opens an array section: reads the count header and checks that the
+ * section holds exactly that many records before anything is allocated. */
+static vp_status open_array(dec *c, uint32_t type, size_t rec, vp_reader *r, size_t *n,
+                            uint64_t *base)
+{
+    const vp_bundle_section_info *s = find_section(c, type);
+    const char *name = vp_bundle_section_name(type);
+    *r = vp_reader_init(c->d + s->offset, (size_t)s->size);
+    if (s->size < VP_BUNDLE_ARRAY_HEADER)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                    "section %s is %" PRIu64 " bytes, too small for its count", name, s->size);
+    uint32_t count = vp_get_u32(r);
+    if (vp_get_u32(r) != 0)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset + 4,
+                    "section %s: reserved field is not zero", name);
+    uint64_t body = s->size - VP_BUNDLE_ARRAY_HEADER;
+    if ((uint64_t)count * rec != body)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                    "section %s: %" PRIu32 " records of %zu bytes do not fill its %" PRIu64
+                    " bytes", name, count, rec, body);
+    *n = count;
+    *base = s->offset + VP_BUNDLE_ARRAY_HEADER;
+    return VP_OK;
+}
+
+/* Offsets may point anywhere in the pool (suffix sharing is allowed); the
+ * pool ends with NUL, so every such offset yields a terminated string. */
+static vp_status check_str(const dec *c, uint32_t off, uint64_t at, const char *what)
+{
+    if (off >= c->m->strings_len)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at,
+                    "%s: string offset %" PRIu32 " outside the string pool (%zu bytes)", what,
+                    off, c->m->strings_len);
+    return VP_OK;
+}
+
+static vp_status dec_strings(dec *c)
+{
+    const vp_bundle_section_info *s = find_section(c, VP_SECT_STRINGS);
+    const uint8_t *p = c->d + s->offset;
+    if (s->size == 0 || p[0] != 0)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                    "string pool must start with a NUL (offset 0 is the empty string)");
+    if (s->size > UINT32_MAX)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                    "string pool of %" PRIu64 " bytes exceeds 4 GiB", s->size);
+    if (p[s->size - 1] != 0)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)(s->offset + s->size - 1),
+                    "string pool does not end with a NUL (unterminated string)");
+    c->m->strings = malloc((size_t)s->size);
+    if (!c->m->strings)
+        return nomem(c, VP_SECT_STRINGS);
+    memcpy(c->m->strings, p, (size_t)s->size);
+    c->m->strings_len = (size_t)s->size;
+    return VP_OK;
+}
+
+static vp_status dec_meta(dec *c)
+{
+    const vp_bundle_section_info *s = find_section(c, VP_SECT_META);
+    if (s->size != VP_BUNDLE_META_SIZE)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                    "section META is %" PRIu64 " bytes, expected %d", s->size, VP_BUNDLE_META_SIZE);
+    vp_reader r = vp_reader_init(c->d + s->offset, (size_t)s->size);
+    c->m->ruleset = vp_get_u32(&r);
+    if (vp_get_u32(&r) != 0)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset + 4,
+                    "META: reserved field is not zero");
+    return check_str(c, c->m->ruleset, s->offset, "META ruleset");
+}
+
+static vp_status dec_strlist(dec *c)
+{
+    vp_reader r;
+    size_t n;
+    uint64_t base;
+    int ok;
+    vp_status st = open_array(c, VP_SECT_STRLIST, VP_BUNDLE_STRLIST_REC, &r, &n, &base);
+    if (st)
+        return st;
+    c->m->strlist = alloc_array(n, sizeof *c->m->strlist, &ok);
+    if (!ok)
+        return nomem(c, VP_SECT_STRLIST);
+    c->m->n_strlist = n;
+    for (size_t i = 0; i < n; i++) {
+        c->m->strlist[i] = vp_get_u32(&r);
+        st = check_str(c, c->m->strlist[i], base + i * VP_BUNDLE_STRLIST_REC, "STRLIST entry");
+        if (st)
+            return st;
+    }
+    return VP_OK;
+}
+
+static vp_status dec_ports(dec *c)
+{
+    vp_reader r;
+    size_t n;
+    uint64_t base;
+    int ok;
+    vp_status st = open_array(c, VP_SECT_PORTS, VP_BUNDLE_PORT_REC, &r, &n, &base);
+    if (st)
+        return st;
+    c->m->ports = alloc_array(n, sizeof *c->m->ports, &ok);
+    if (!ok)
+        return nomem(c, VP_SECT_PORTS);
+    c->m->n_ports = n;
+    for (size_t i = 0; i < n; i++) {
+        vp_port_range *pr = &c->m->ports[i];
+        pr->lo = vp_get_u16(&r);
+        pr->hi = vp_get_u16(&r);
+        if (pr->lo > pr->hi)
+            return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)(base + i * VP_BUNDLE_PORT_REC),
+                        "PORTS[%zu]: lo %u > hi %u", i, pr->lo, pr->hi);
+    }
+    return VP_OK;
+}
+
+static vp_status dec_atoms(dec *c)
+{
+    vp_reader r;
+    size_t n;
+    uint64_t base;
+    int ok;
+    vp_status st = open_array(c, VP_SECT_ATOMS, VP_BUNDLE_ATOM_REC, &r, &n, &base);
+    if (st)
+        return st;
+    c->m->atoms = alloc_array(n, sizeof *c->m->atoms, &ok);
+    if (!ok)
+        return nomem(c, VP_SECT_ATOMS);
+    c->m->n_atoms = n;
+    for (size_t i = 0; i < n; i++) {
+        vp_matom *a = &c->m->atoms[i];
+        uint64_t at = base + i * VP_BUNDLE_ATOM_REC;
+        a->expr = vp_get_u32(&r);
+        a->flags = vp_get_u32(&r);
+        st = check_str(c, a->expr, at, "ATOMS expression");
+        if (st)
+            return st;
+        if (a->flags & ~(uint32_t)VP_A_ALL_FLAGS)
+            return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
+                        "ATOMS[%zu]: unknown flag bits 0x%08" PRIx32, i, a->flags);
+    }
+    return VP_OK;
+}
+
+/* ---------------------------------------------------------------- conditions */
+
+/* Byte offsets of the condition record fields. */
+enum { CF_ATOM = 0, CF_FLAGS = 4, CF_LENGTH = 8, CF_OFFSET = 12, CF_DEPTH = 16,
+       CF_DISTANCE = 20, CF_WITHIN = 24 };
+
+static void read_cond(vp_reader *r, vp_mcond *k)
+{
+    k->atom = vp_get_u32(r);
+    k->flags = vp_get_u32(r);
+    k->length = vp_get_u32(r);
+    k->offset = vp_get_u32(r);
+    k->depth = vp_get_u32(r);
+    k->distance = (int32_t)vp_get_u32(r);
+    k->within = vp_get_u32(r);
+}
+
+/* Kind: flags, atom reference, regex/literal consistency. */
+static vp_status check_cond_kind(const dec *c, size_t i, const vp_mcond *k, uint64_t at)
+{
+    const errsink *e = c->e;
+    if (k->flags & ~(uint32_t)VP_C_ALL_FLAGS)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
+                    "CONDS[%zu]: unknown flag bits 0x%08" PRIx32, i, k->flags);
+    if (k->atom >= c->m->n_atoms)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_ATOM,
+                    "CONDS[%zu]: atom index %" PRIu32 " out of range (%zu atoms)", i, k->atom,
+                    c->m->n_atoms);
+    int regex = (k->flags & VP_C_REGEX) != 0;
+    if (regex != ((c->m->atoms[k->atom].flags & VP_A_REGEX) != 0))
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
+                    "CONDS[%zu]: REGEX flag disagrees with atom %" PRIu32, i, k->atom);
+    if (regex && k->length != 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_LENGTH,
+                    "CONDS[%zu]: regex condition must have length 0", i);
+    if (!regex && k->length == 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_LENGTH,
+                    "CONDS[%zu]: literal condition must have length >= 1", i);
+    if (regex && (k->flags & VP_C_RELATIVE))
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
+                    "CONDS[%zu]: a regex condition cannot be relative", i);
+    return VP_OK;
+}
+
+/* Optional position fields: present ones bounded, absent ones zero. */
+static vp_status check_cond_positions(const dec *c, size_t i, const vp_mcond *k, uint64_t at)
+{
+    static const struct {
+        uint32_t flag;
+        unsigned field;
+        const char *name;
+    } opt[] = {
+        { VP_C_HAS_OFFSET, CF_OFFSET, "offset" },
+        { VP_C_HAS_DEPTH, CF_DEPTH, "depth" },
+        { VP_C_HAS_DISTANCE, CF_DISTANCE, "distance" },
+        { VP_C_HAS_WITHIN, CF_WITHIN, "within" },
+    };
+    const uint32_t val[] = { k->offset, k->depth, (uint32_t)k->distance, k->within };
+    for (size_t j = 0; j < ARRAY_LEN(opt); j++) {
+        uint32_t v = val[j];
+        int present = (k->flags & opt[j].flag) != 0;
+        int64_t where = (int64_t)at + opt[j].field;
+        if (!present && v != 0)
+            return fail(c->e, VP_E_BUNDLE_FORMAT, where,
+                        "CONDS[%zu]: %s is set but its flag is absent", i, opt[j].name);
+        /* distance is signed: |distance| <= VP_MAX_POSITION excludes INT32_MIN only */
+        int too_big = opt[j].flag == VP_C_HAS_DISTANCE ? v == 0x80000000u : v > VP_MAX_POSITION;
+        if (present && too_big)
+            return fail(c->e, VP_E_BUNDLE_FORMAT, where,
+                        "CONDS[%zu]: %s exceeds %u", i, opt[j].name, VP_MAX_POSITION);
+    }
+    if ((k->flags & VP_C_HAS_DEPTH) && k->depth == 0)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_DEPTH,
+                    "CONDS[%zu]: depth must be >= 1", i);
+    if ((k->flags & VP_C_HAS_WITHIN) && !(k->flags & VP_C_REGEX) && k->within < k->length)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_WITHIN,
+                    "CONDS[%zu]: within %" PRIu32 " is shorter than the literal (%" PRIu32
+                    " bytes)", i, k->within, k->length);
+    return VP_OK;
+}
+
+/* Relative conditions remember at most VP_MAX_LOOKBACK bytes of stream. */
+static vp_status check_cond_lookback(const dec *c, size_t i, const vp_mcond *k, uint64_t at)
+{
+    int64_t dist = (k->flags & VP_C_HAS_DISTANCE) ? k->distance : 0;
+    if ((k->flags & VP_C_HAS_WITHIN) && dist + (int64_t)k->within > (int64_t)VP_MAX_LOOKBACK)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_WITHIN,
+                    "CONDS[%zu]: distance + within = %" PRId64 " exceeds the lookback limit %u",
+                    i, dist + (int64_t)k->within, VP_MAX_LOOKBACK);
+    if (dist < 0 && -dist > (int64_t)VP_MAX_LOOKBACK)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_DISTANCE,
+                    "CONDS[%zu]: negative distance %" PRId64 " exceeds the lookback limit %u",
+                    i, dist, VP_MAX_LOOKBACK);
+    return VP_OK;
+}
+
+static vp_status dec_conds(dec *c)
+{
+    vp_reader r;
+    size_t n;
+    uint64_t base;
+    int ok;
+    vp_status st = open_array(c, VP_SECT_CONDS, VP_BUNDLE_COND_REC, &r, &n, &base);
+    if (st)
+        return st;
+    c->m->conds = alloc_array(n, sizeof *c->m->conds, &ok);
+    if (!ok)
+        return nomem(c, VP_SECT_CONDS);
+    c->m->n_conds = n;
+    c->conds_at = base;
+    for (size_t i = 0; i < n && !st; i++) {
+        vp_mcond *k = &c->m->conds[i];
+        uint64_t at = base + i * VP_BUNDLE_COND_REC;
+        read_cond(&r, k);
+        st = check_cond_kind(c, i, k, at);
+        if (!st)
+            st = check_cond_positions(c, i, k, at);
+        if (!st)
+            st = check_cond_lookback(c, i, k, at);
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------- rules */
+
+/* Byte offsets of the rule record fields. */
+enum { RF_ID = 0, RF_SEVERITY = 4, RF_ACTION = 5, RF_PROTO = 6, RF_DIRECTION = 7,
+       RF_MODES = 8, RF_RESERVED = 9, RF_CVSS = 10, RF_NAME = 12, RF_DESCRIPTION = 16,
+       RF_CVE = 20, RF_REF = 28, RF_TAG = 36, RF_PORT = 44, RF_COND = 52 };
+
+/* Reads the record; returns its reserved byte (not part of the model). */
+static uint8_t read_rule(vp_reader *r, vp_mrule *u)
+{
+    u->id = vp_get_u32(r);
+    u->severity = vp_get_u8(r);
+    u->action = vp_get_u8(r);
+    u->proto = vp_get_u8(r);
+    u->direction = vp_get_u8(r);
+    u->modes = vp_get_u8(r);
+    uint8_t reserved = vp_get_u8(r);
+    u->cvss10 = (int16_t)vp_get_u16(r);
+    u->name = vp_get_u32(r);
+    u->description = vp_get_u32(r);
+    uint32_t *ranges[] = { &u->cve_first, &u->cve_count, &u->ref_first, &u->ref_count,
+                           &u->tag_first, &u->tag_count, &u->port_first, &u->port_count,
+                           &u->cond_first, &u->cond_count };
+    for (size_t j = 0; j < ARRAY_LEN(ranges); j++)
+        *ranges[j] = vp_get_u32(r);
+    return reserved;
+}
+
+static vp_status check_rule_enums(const dec *c, size_t i, const vp_mrule *u, uint8_t reserved,
+                                  uint64_t at)
+{
+    const errsink *e = c->e;
+    int64_t a = (int64_t)at;
+    if (u->id == 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_ID, "RULES[%zu]: rule id 0 is invalid", i);
+    if (u->severity < VP_SEV_LOW || u->severity > VP_SEV_CRITICAL)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_SEVERITY, "RULES[%zu]: bad severity %u", i,
+                    u->severity);
+    if (u->action != VP_ACTION_BLOCK && u->action != VP_ACTION_DETECT)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_ACTION, "RULES[%zu]: bad action %u", i,
+                    u->action);
+    if (u->proto != VP_PROTO_TCP && u->proto != VP_PROTO_UDP)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_PROTO, "RULES[%zu]: bad protocol %u", i,
+                    u->proto);
+    if (u->direction < VP_DIR_TO_SERVER || u->direction > VP_DIR_ANY)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_DIRECTION, "RULES[%zu]: bad direction %u", i,
+                    u->direction);
+    if (u->modes & ~MODE_MASK)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_MODES, "RULES[%zu]: unknown mode bits 0x%02x", i,
+                    u->modes);
+    if (reserved != 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_RESERVED, "RULES[%zu]: reserved byte is not zero",
+                    i);
+    if (u->cvss10 < -1 || u->cvss10 > 100)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_CVSS, "RULES[%zu]: cvss10 %d outside -1, 0..100",
+                    i, u->cvss10);
+    return VP_OK;
+}
+
+static vp_status check_range(const dec *c, size_t i, uint32_t first, uint32_t count, size_t n,
+                             int64_t at, const char *what)
+{
+    if (first > n || count > n - first)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, at,
+                    "RULES[%zu]: %s range [%" PRIu32 ", +%" PRIu32 ") outside its array (%zu "
+                    "entries)", i, what, first, count, n);
+    return VP_OK;
+}
+
+static vp_status check_rule_refs(const dec *c, size_t i, const vp_mrule *u, uint64_t at)
+{
+    const vp_model *m = c->m;
+    int64_t a = (int64_t)at;
+    vp_status st = check_str(c, u->name, at + RF_NAME, "RULES name");
+    if (!st)
+        st = check_str(c, u->description, at + RF_DESCRIPTION, "RULES description");
+    if (!st)
+        st = check_range(c, i, u->cve_first, u->cve_count, m->n_strlist, a + RF_CVE, "cve");
+    if (!st)
+        st = check_range(c, i, u->ref_first, u->ref_count, m->n_strlist, a + RF_REF, "reference");
+    if (!st)
+        st = check_range(c, i, u->tag_first, u->tag_count, m->n_strlist, a + RF_TAG, "tag");
+    if (!st)
+        st = check_range(c, i, u->port_first, u->port_count, m->n_ports, a + RF_PORT, "port");
+    if (!st)
+        st = check_range(c, i, u->cond_first, u->cond_count, m->n_conds, a + RF_COND, "condition");
+    if (!st && u->cond_count == 0)
+        st = fail(c->e, VP_E_BUNDLE_FORMAT, a + RF_COND + 4, "RULES[%zu]: rule has no conditions",
+                  i);
+    return st;
+}
+
+/* Order rules of the condition chain; the fault is reported at the condition. */
+static vp_status check_rule_chain(const dec *c, size_t i, const vp_mrule *u)
+{
+    const vp_mcond *k = c->m->conds + u->cond_first;
+    for (uint32_t j = 0; j < u->cond_count; j++) {
+        if (!(k[j].flags & VP_C_RELATIVE))
+            continue;
+        int64_t at = (int64_t)(c->conds_at + ((uint64_t)u->cond_first + j) * VP_BUNDLE_COND_REC);
+        if (j == 0)
+            return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
+                        "RULES[%zu] (id %" PRIu32 "): first condition CONDS[%" PRIu32 "] is "
+                        "relative", i, u->id, u->cond_first);
+        if (k[j - 1].flags & VP_C_NEGATE)
+            return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
+                        "RULES[%zu] (id %" PRIu32 "): relative condition CONDS[%" PRIu32 "] "
+                        "follows a negated condition", i, u->id, u->cond_first + j);
+    }
+    return VP_OK;
+}
+
+static vp_status dec_rules(dec *c)
+{
+    vp_reader r;
+    size_t n;
+    uint64_t base;
+    int ok;
+    vp_status st = open_array(c, VP_SECT_RULES, VP_BUNDLE_RULE_REC, &r, &n, &base);
+    if (st)
+        return st;
+    c->m->rules = alloc_array(n, sizeof *c->m->rules, &ok);
+    if (!ok)
+        return nomem(c, VP_SECT_RULES);
+    c->m->n_rules = n;
+    c->rules_at = base;
+    for (size_t i = 0; i < n && !st; i++) {
+        vp_mrule *u = &c->m->rules[i];
+        uint64_t at = base + i * VP_BUNDLE_RULE_REC;
+        uint8_t reserved = read_rule(&r, u);
+        st = check_rule_enums(c, i, u, reserved, at);
+        if (!st)
+            st = check_rule_refs(c, i, u, at);
+        if (!st)
+            st = check_rule_chain(c, i, u);
+    }
+    return st;
+}
+
+typedef struct id_pos {
+    uint32_t id, index;
+} id_pos;
+
+static int cmp_id_pos(const void *a, const void *b)
+{
+    const id_pos *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sorting (not a hash) keeps it O(n log n) with no worst case to provoke. */
+static vp_status check_unique_ids(dec *c)
+{
+    size_t n = c->m->n_rules;
+    int ok;
+    id_pos *v = alloc_array(n, sizeof *v, &ok);
+    if (!ok)
+        return nomem(c, VP_SECT_RULES);
+    for (size_t i = 0; i < n; i++) {
+        v[i].id = c->m->rules[i].id;
+        v[i].index = (uint32_t)i;
+    }
+    if (n)
+        qsort(v, n, sizeof *v, cmp_id_pos);
+    /* Report the earliest record (in file order) that repeats an id. */
+    size_t dup = SIZE_MAX, first = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k].id == v[k - 1].id && v[k].index < dup) {
+            dup = v[k].index;
+            first = v[k - 1].index;
+        }
+    free(v);
+    if (dup == SIZE_MAX)
+        return VP_OK;
+    return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)(c->rules_at + dup * VP_BUNDLE_RULE_REC),
+                "RULES[%zu]: duplicate rule id %" PRIu32 " (also RULES[%zu])", dup,
+                c->m->rules[dup].id, first);
+}
+
+static vp_status dec_hsdb(dec *c)
+{
+    const vp_bundle_section_info *s = find_section(c, VP_SECT_HS_STREAM_DB);
+    if (c->m->n_atoms > 0 && s->size == 0)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                    "HS_STREAM_DB is empty but there are %zu atoms", c->m->n_atoms);
+    if (c->m->n_atoms == 0 && s->size != 0)
+        return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                    "HS_STREAM_DB must be empty when there are no atoms");
+    if (s->size == 0)
+        return VP_OK;
+    c->m->hs_stream_db = malloc((size_t)s->size);
+    if (!c->m->hs_stream_db)
+        return nomem(c, VP_SECT_HS_STREAM_DB);
+    memcpy(c->m->hs_stream_db, c->d + s->offset, (size_t)s->size);
+    c->m->hs_stream_db_len = (size_t)s->size;
+    return VP_OK;
+}
+
+/* Order matters: strings before anything holding offsets, atoms before
+ * conditions, conditions before rules. */
+static vp_status (*const dec_steps[])(dec *) = {
+    dec_strings, dec_meta, dec_strlist, dec_ports, dec_atoms,
+    dec_conds, dec_rules, check_unique_ids, dec_hsdb,
+};
+
+vp_status vp_bundle_decode(const uint8_t *data, size_t len, vp_model *out,
+                           char *errbuf, size_t errcap, int64_t *erroff)
+{
+    errsink e = { errbuf, errcap, erroff };
+    if (!out)
+        return fail(&e, VP_E_INVALID, -1, "invalid argument");
+    memset(out, 0, sizeof *out);
+    vp_bundle_header_info h;
+    vp_status st = vp_bundle_peek(data, len, &h, errbuf, errcap, erroff);
+    if (st)
+        return st;
+    dec c = { data, &h, &e, out, 0, 0 };
+    for (size_t i = 0; i < ARRAY_LEN(dec_steps) && !st; i++)
+        st = dec_steps[i](&c);
+    if (st) {
+        vp_model_free(out);
+        return st;
+    }
+    out->serial = h.serial;
+    clear_error(&e);
+    return VP_OK;
+}

@@ -1,0 +1,131 @@
+#include "chainplan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Per-element state layouts (see lib/runtime/chain.c):
+ *   HEAD_POS  nothing
+ *   HEAD_NEG  u64 killed flag
+ *   REL_POS   [ring prev_bits] or [u64 min_end, u64 have]; [ring raw_bits]
+ *   REL_NEG   with within:    u64 scan_from; [ring pend_bits]; ring raw_bits
+ *             without within: u64 max_end, u64 have_end, u64 max_kill_start, u64 have_kill
+ */
+
+static int64_t bits_for(int64_t span)
+{
+    return span >= 0 ? span + 1 : 0;
+}
+
+static int plan_elem(vp_elem *el, const vp_mcond *c, uint32_t late_prev)
+{
+    el->is_regex = (c->flags & VP_C_REGEX) != 0;
+    el->length = c->length;
+    el->min_start = (c->flags & VP_C_HAS_OFFSET) ? c->offset : 0;
+    el->max_end = UINT64_MAX;
+    if (c->flags & VP_C_HAS_DEPTH)
+        el->max_end = (uint64_t)el->min_start + c->depth;
+    el->distance = (c->flags & VP_C_HAS_DISTANCE) ? c->distance : 0;
+    el->has_within = (c->flags & VP_C_HAS_WITHIN) != 0;
+    el->within = el->has_within ? c->within : 0;
+
+    int64_t d = el->distance, w = el->within, len = el->length;
+    size_t size = 0;
+    switch (el->kind) {
+    case VP_EK_HEAD_POS:
+        break;
+    case VP_EK_HEAD_NEG:
+        size = 8;
+        break;
+    case VP_EK_REL_POS: {
+        int64_t raw = bits_for((int64_t)late_prev - d - len);
+        int64_t prev = el->has_within ? bits_for(d + w) : 0;
+        if (raw > (int64_t)VP_MAX_LOOKBACK + 1 || prev > (int64_t)VP_MAX_LOOKBACK + 1)
+            return -1;
+        el->raw_bits = (uint32_t)raw;
+        el->prev_bits = (uint32_t)prev;
+        el->late = raw > 0 ? (uint32_t)(raw - 1) : 0;
+        size = (el->has_within ? vp_ring_bytes(el->prev_bits) : 16) + vp_ring_bytes(el->raw_bits);
+        break;
+    }
+    case VP_EK_REL_NEG:
+        if (el->has_within) {
+            int64_t pend = d + w > 0 ? d + w : 0;
+            int64_t raw = w - len + 1;
+            int64_t late_raw = bits_for((int64_t)late_prev - d - len);
+            if (late_raw > raw)
+                raw = late_raw;
+            if (raw > (int64_t)VP_MAX_LOOKBACK + 1 || pend > (int64_t)VP_MAX_LOOKBACK + 1)
+                return -1;
+            el->pend_bits = (uint32_t)pend;
+            el->raw_bits = (uint32_t)raw;
+            size = 8 + vp_ring_bytes(el->pend_bits) + vp_ring_bytes(el->raw_bits);
+        } else {
+            size = 32;
+        }
+        break;
+    }
+    el->state_size = (uint32_t)size;
+    return 0;
+}
+
+int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, size_t *bad_cond)
+{
+    memset(out, 0, sizeof(*out));
+    out->elems = calloc(m->n_conds ? m->n_conds : 1, sizeof(vp_elem));
+    out->rule_chain_first = calloc(m->n_rules + 1, sizeof(uint32_t));
+    out->chain_rule = calloc(m->n_conds ? m->n_conds : 1, sizeof(uint32_t));
+    if (!out->elems || !out->rule_chain_first || !out->chain_rule) {
+        vp_chainplan_free(out);
+        return -1;
+    }
+    out->n_elems = m->n_conds;
+    size_t off = 0;
+    uint32_t chain = 0;
+    for (size_t r = 0; r < m->n_rules; r++) {
+        const vp_mrule *rule = &m->rules[r];
+        out->rule_chain_first[r] = chain;
+        uint32_t late_prev = 0;
+        for (uint32_t k = 0; k < rule->cond_count; k++) {
+            size_t ci = (size_t)rule->cond_first + k;
+            const vp_mcond *c = &m->conds[ci];
+            vp_elem *el = &out->elems[ci];
+            int relative = (c->flags & VP_C_RELATIVE) != 0;
+            int negated = (c->flags & VP_C_NEGATE) != 0;
+            if (!relative) {
+                out->chain_rule[chain] = (uint32_t)r;
+                chain++;
+                late_prev = 0;
+            }
+            el->rule = (uint32_t)r;
+            el->chain = chain - 1;
+            el->kind = relative ? (negated ? VP_EK_REL_NEG : VP_EK_REL_POS)
+                                : (negated ? VP_EK_HEAD_NEG : VP_EK_HEAD_POS);
+            int next_relative = k + 1 < rule->cond_count &&
+                                (m->conds[ci + 1].flags & VP_C_RELATIVE);
+            el->is_tail = !next_relative;
+            if (plan_elem(el, c, late_prev) != 0) {
+                *bad_rule = r;
+                *bad_cond = k;
+                vp_chainplan_free(out);
+                return -2;
+            }
+            late_prev = el->late;
+            el->state_off = (uint32_t)off;
+            off += (el->state_size + 7) & ~(size_t)7;
+        }
+    }
+    out->rule_chain_first[m->n_rules] = chain;
+    out->n_chains = chain;
+    out->state_size = off;
+    return 0;
+}
+
+void vp_chainplan_free(vp_chainplan *p)
+{
+    if (!p)
+        return;
+    free(p->elems);
+    free(p->rule_chain_first);
+    free(p->chain_rule);
+    memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,18 @@
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void vp_model_free(vp_model *m)
+{
+    if (!m)
+        return;
+    free(m->strings);
+    free(m->strlist);
+    free(m->ports);
+    free(m->rules);
+    free(m->conds);
+    free(m->atoms);
+    free(m->hs_stream_db);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,107 @@
+/*
+ * The compiled rule set as both libraries see it in memory: what the compiler
+ * produces, what a bundle carries, what the runtime loads.  Plain arrays with
+ * indices (no pointers between records) so that it maps 1:1 onto bundle
+ * sections; see docs/bundle-format.md.
+ */
+#ifndef VP_COMMON_MODEL_H
+#define VP_COMMON_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest offset/depth/within/|distance| a rule may use (fits int32). */
+#define VP_MAX_POSITION 0x7fffffffu
+/* Longest stretch of stream a relative condition may need to remember
+ * (distance+within, or -distance for negative distances).  Bounds per-stream
+ * memory: each such condition keeps a bitmap of this many bits at most. */
+#define VP_MAX_LOOKBACK 65536u
+
+/* Condition flags (vp_mcond.flags). */
+enum {
+    VP_C_NEGATE = 1u << 0,
+    VP_C_REGEX = 1u << 1,      /* atom is a regex, else a literal of `length` bytes */
+    VP_C_NOCASE = 1u << 2,
+    VP_C_HAS_OFFSET = 1u << 3,
+    VP_C_HAS_DEPTH = 1u << 4,
+    VP_C_HAS_DISTANCE = 1u << 5,
+    VP_C_HAS_WITHIN = 1u << 6,
+    VP_C_ALL_FLAGS = (1u << 7) - 1
+};
+#define VP_C_RELATIVE (VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN)
+
+/* Atom flags (vp_matom.flags); the Hyperscan flags are derived from these. */
+enum {
+    VP_A_REGEX = 1u << 0,
+    VP_A_CASELESS = 1u << 1,   /* literal nocase, regex flag i */
+    VP_A_DOTALL = 1u << 2,     /* regex flag s */
+    VP_A_MULTILINE = 1u << 3,  /* regex flag m */
+    VP_A_EXTENDED = 1u << 4,   /* regex flag x */
+    VP_A_SINGLEMATCH = 1u << 5,/* only the first match matters (Hyperscan SINGLEMATCH) */
+    VP_A_ALL_FLAGS = (1u << 6) - 1
+};
+
+typedef struct vp_port_range {
+    uint16_t lo, hi;
+} vp_port_range;
+
+typedef struct vp_mcond {
+    uint32_t atom;      /* index into atoms */
+    uint32_t flags;     /* VP_C_* */
+    uint32_t length;    /* literal length in bytes; 0 for a regex */
+    uint32_t offset;    /* valid with VP_C_HAS_OFFSET */
+    uint32_t depth;     /* valid with VP_C_HAS_DEPTH */
+    int32_t distance;   /* valid with VP_C_HAS_DISTANCE */
+    uint32_t within;    /* valid with VP_C_HAS_WITHIN */
+} vp_mcond;
+
+typedef struct vp_mrule {
+    uint32_t id;
+    uint8_t severity;   /* vp_severity */
+    uint8_t action;     /* vp_action */
+    uint8_t proto;      /* vp_proto */
+    uint8_t direction;  /* vp_direction */
+    uint8_t modes;      /* VP_MODE_BIT set */
+    int16_t cvss10;     /* CVSS * 10, -1 when absent */
+    uint32_t name;      /* string offsets */
+    uint32_t description;
+    uint32_t cve_first, cve_count;  /* ranges in strlist */
+    uint32_t ref_first, ref_count;
+    uint32_t tag_first, tag_count;
+    uint32_t port_first, port_count; /* ranges in ports; count 0 = any port */
+    uint32_t cond_first, cond_count; /* ranges in conds, in rule order */
+} vp_mrule;
+
+typedef struct vp_matom {
+    uint32_t expr;      /* string offset: the Hyperscan expression */
+    uint32_t flags;     /* VP_A_* */
+} vp_matom;
+
+/* The whole model.  Arrays are owned by the model (vp_model_free). */
+typedef struct vp_model {
+    uint64_t serial;
+    uint32_t ruleset;   /* string offset */
+    char *strings;      /* NUL-terminated strings back to back; offset 0 is "" */
+    size_t strings_len;
+    uint32_t *strlist;  /* string offsets for cve/ref/tag lists */
+    size_t n_strlist;
+    vp_port_range *ports;
+    size_t n_ports;
+    vp_mrule *rules;
+    size_t n_rules;
+    vp_mcond *conds;
+    size_t n_conds;
+    vp_matom *atoms;
+    size_t n_atoms;
+    uint8_t *hs_stream_db;  /* serialized Hyperscan streaming database of all atoms */
+    size_t hs_stream_db_len;
+} vp_model;
+
+void vp_model_free(vp_model *m);
+
+static inline const char *vp_model_str(const vp_model *m, uint32_t off)
+{
+    return off < m->strings_len ? m->strings + off : "";
+}
+
+#endif

@@ -1,0 +1,478 @@
+/*
+ * Rules -> Hyperscan.  Every condition becomes one expression ("atom") in a
+ * single streaming database; identical expressions are shared.  A literal
+ * becomes an escaped byte string, so its match start is its end minus its
+ * length and every window check can be exact.  A regex with an `offset` gets
+ * an anchored prefix \A(?s:.){N,} so that Hyperscan itself guarantees a start
+ * at or after N (it only reports match ends).
+ */
+#include <hs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/chainplan.h"
+#include "plan.h"
+
+/* ------------------------------------------------------------ growable arrays */
+
+typedef struct strpool {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} strpool;
+
+static uint32_t pool_add(strpool *p, const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    size_t n = strlen(s) + 1;
+    if (p->len + n > p->cap) {
+        size_t ncap = (p->len + n) * 2;
+        char *nb = realloc(p->buf, ncap);
+        if (!nb) {
+            p->oom = 1;
+            return 0;
+        }
+        p->buf = nb;
+        p->cap = ncap;
+    }
+    memcpy(p->buf + p->len, s, n);
+    uint32_t off = (uint32_t)p->len;
+    p->len += n;
+    return off;
+}
+
+/* Offset 0 is the empty string, so absent strings need no special case. */
+static void pool_init(strpool *p)
+{
+    p->buf = calloc(1, 64);
+    p->cap = p->buf ? 64 : 0;
+    p->len = p->buf ? 1 : 0;
+    p->oom = !p->buf;
+}
+
+#define GROW(arr, n, cap, oomflag)                                                        \
+    do {                                                                                  \
+        if ((n) == (cap)) {                                                               \
+            size_t ncap_ = (cap) ? (cap) * 2 : 16;                                        \
+            void *na_ = realloc((arr), ncap_ * sizeof(*(arr)));                           \
+            if (!na_) {                                                                   \
+                (oomflag) = 1;                                                            \
+                break;                                                                    \
+            }                                                                             \
+            (arr) = na_;                                                                  \
+            (cap) = ncap_;                                                                \
+        }                                                                                 \
+    } while (0)
+
+/* ------------------------------------------------------------ atoms */
+
+typedef struct atom_src {
+    char *expr;          /* Hyperscan expression text */
+    uint32_t flags;      /* VP_A_* */
+    uint64_t hash;
+    int single_ok;       /* every user only needs the first match */
+    const vp_src_cond *first_user;
+    const vp_src_rule *first_rule;
+} atom_src;
+
+typedef struct builder {
+    strpool pool;
+    vp_model *m;
+    size_t cap_rules, cap_conds, cap_strlist, cap_ports, cap_atoms;
+    atom_src *atoms;
+    size_t n_atoms;
+    uint32_t *hash_slots; /* open addressing, atom index + 1 */
+    size_t n_slots;
+    int oom;
+} builder;
+
+static uint64_t fnv1a(const char *s, uint32_t flags)
+{
+    uint64_t h = 1469598103934665603ull ^ flags;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static char *literal_expr(const uint8_t *bytes, size_t len)
+{
+    char *out = malloc(len * 4 + 1);
+    if (!out)
+        return NULL;
+    char *p = out;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = bytes[i];
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            *p++ = (char)c;
+        } else {
+            sprintf(p, "\\x%02x", c);
+            p += 4;
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
+static char *regex_expr(const vp_src_cond *c)
+{
+    const char *text = (const char *)c->bytes;
+    int extended = (c->atom_flags & VP_A_EXTENDED) != 0;
+    char prefix[64] = "";
+    if ((c->flags & VP_C_HAS_OFFSET) && c->offset > 0)
+        snprintf(prefix, sizeof(prefix), "\\A(?s:.){%u,}", c->offset);
+    /* (?x) is scoped to the group; the newline ends a trailing # comment. */
+    size_t n = strlen(prefix) + strlen(text) + 16;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    snprintf(out, n, "%s(?:%s%s%s)", prefix, extended ? "(?x)" : "", text, extended ? "\n" : "");
+    return out;
+}
+
+static int atom_uses_only_first_match(const vp_src_rule *r, size_t k)
+{
+    const vp_src_cond *c = &r->conds[k];
+    int alone = !(c->flags & VP_C_RELATIVE) &&
+                !(k + 1 < r->n_conds && (r->conds[k + 1].flags & VP_C_RELATIVE));
+    int windowless = !(c->flags & (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH));
+    return alone && windowless;
+}
+
+static int slots_grow(builder *b)
+{
+    size_t n = b->n_slots ? b->n_slots * 2 : 1024;
+    uint32_t *slots = calloc(n, sizeof(uint32_t));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < b->n_atoms; i++) {
+        size_t j = b->atoms[i].hash & (n - 1);
+        while (slots[j])
+            j = (j + 1) & (n - 1);
+        slots[j] = (uint32_t)i + 1;
+    }
+    free(b->hash_slots);
+    b->hash_slots = slots;
+    b->n_slots = n;
+    return 0;
+}
+
+/* Returns the atom index for the condition, adding it when new; -1 on OOM. */
+static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k)
+{
+    const vp_src_cond *c = &r->conds[k];
+    uint32_t flags = c->is_regex ? (VP_A_REGEX | c->atom_flags)
+                                 : ((c->flags & VP_C_NOCASE) ? VP_A_CASELESS : 0);
+    char *expr = c->is_regex ? regex_expr(c) : literal_expr(c->bytes, c->len);
+    if (!expr)
+        return -1;
+    uint64_t h = fnv1a(expr, flags);
+    if ((b->n_atoms + 1) * 2 > b->n_slots && slots_grow(b) != 0) {
+        free(expr);
+        return -1;
+    }
+    size_t j = h & (b->n_slots - 1);
+    for (; b->hash_slots[j]; j = (j + 1) & (b->n_slots - 1)) {
+        atom_src *a = &b->atoms[b->hash_slots[j] - 1];
+        if (a->hash == h && a->flags == flags && strcmp(a->expr, expr) == 0) {
+            free(expr);
+            a->single_ok &= atom_uses_only_first_match(r, k);
+            return b->hash_slots[j] - 1;
+        }
+    }
+    size_t cap = b->cap_atoms;
+    GROW(b->atoms, b->n_atoms, cap, b->oom);
+    b->cap_atoms = cap;
+    if (b->oom) {
+        free(expr);
+        return -1;
+    }
+    atom_src *a = &b->atoms[b->n_atoms];
+    a->expr = expr;
+    a->flags = flags;
+    a->hash = h;
+    a->single_ok = atom_uses_only_first_match(r, k);
+    a->first_user = c;
+    a->first_rule = r;
+    b->hash_slots[j] = (uint32_t)++b->n_atoms;
+    return (int64_t)b->n_atoms - 1;
+}
+
+static unsigned hs_flags_of(uint32_t aflags)
+{
+    unsigned f = 0;
+    if (aflags & VP_A_CASELESS)
+        f |= HS_FLAG_CASELESS;
+    if (aflags & VP_A_DOTALL)
+        f |= HS_FLAG_DOTALL;
+    if (aflags & VP_A_MULTILINE)
+        f |= HS_FLAG_MULTILINE;
+    if (aflags & VP_A_SINGLEMATCH)
+        f |= HS_FLAG_SINGLEMATCH;
+    return f;
+}
+
+/* ------------------------------------------------------------ checks */
+
+static void check_regex(const vp_src_rule *r, const vp_src_cond *c, vp_diags *d)
+{
+    char *expr = regex_expr(c);
+    if (!expr) {
+        d->oom = 1;
+        return;
+    }
+    uint32_t aflags = VP_A_REGEX | c->atom_flags;
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *cerr = NULL;
+    if (hs_expression_info(expr, hs_flags_of(aflags), &info, &cerr) != HS_SUCCESS) {
+        vp_diag_add(d, VP_DIAG_ERROR, VP_D_REGEX, r->file, c->pattern_mark, r->id,
+                    "regex is not supported by Hyperscan: %s",
+                    cerr && cerr->message ? cerr->message : "unknown error");
+        hs_free_compile_error(cerr);
+    } else if (info->min_width == 0) {
+        vp_diag_add(d, VP_DIAG_ERROR, VP_D_REGEX, r->file, c->pattern_mark, r->id,
+                    "regex can match an empty string, which would match everywhere");
+    }
+    free(info);
+    free(expr);
+}
+
+static void check_duplicate_ids(vp_src_file *files, size_t n_files, vp_diags *d)
+{
+    for (size_t f = 0; f < n_files; f++)
+        for (size_t i = 0; i < files[f].n_rules; i++) {
+            const vp_src_rule *r = &files[f].rules[i];
+            if (!r->id)
+                continue;
+            /* Only across files: the reader reports duplicates within one. */
+            for (size_t g = 0; g < f; g++)
+                for (size_t j = 0; j < files[g].n_rules; j++) {
+                    const vp_src_rule *o = &files[g].rules[j];
+                    if (o->id == r->id) {
+                        vp_diag_add(d, VP_DIAG_ERROR, VP_D_DUPLICATE_ID, r->file, r->id_mark,
+                                    r->id, "duplicate rule id %u (first defined at %s:%u:%u)",
+                                    r->id, o->file, o->id_mark.line, o->id_mark.col);
+                        goto next;
+                    }
+                }
+        next:;
+        }
+}
+
+/* ------------------------------------------------------------ model */
+
+static void add_rule(builder *b, const vp_src_rule *r)
+{
+    vp_model *m = b->m;
+    GROW(m->rules, m->n_rules, b->cap_rules, b->oom);
+    if (b->oom)
+        return;
+    vp_mrule *mr = &m->rules[m->n_rules];
+    memset(mr, 0, sizeof(*mr));
+    mr->id = r->id;
+    mr->severity = (uint8_t)r->severity;
+    mr->action = (uint8_t)r->action;
+    mr->proto = (uint8_t)r->proto;
+    mr->direction = (uint8_t)r->direction;
+    mr->modes = (uint8_t)r->modes;
+    mr->cvss10 = r->has_cvss ? (int16_t)(r->cvss * 10.0 + 0.5) : -1;
+    mr->name = pool_add(&b->pool, r->name);
+    mr->description = pool_add(&b->pool, r->description);
+
+    char **lists[3] = {r->cves, r->refs, r->tags};
+    size_t counts[3] = {r->n_cves, r->n_refs, r->n_tags};
+    uint32_t *firsts[3] = {&mr->cve_first, &mr->ref_first, &mr->tag_first};
+    uint32_t *ns[3] = {&mr->cve_count, &mr->ref_count, &mr->tag_count};
+    for (int l = 0; l < 3; l++) {
+        *firsts[l] = (uint32_t)m->n_strlist;
+        *ns[l] = (uint32_t)counts[l];
+        for (size_t i = 0; i < counts[l]; i++) {
+            GROW(m->strlist, m->n_strlist, b->cap_strlist, b->oom);
+            if (b->oom)
+                return;
+            m->strlist[m->n_strlist++] = pool_add(&b->pool, lists[l][i]);
+        }
+    }
+    mr->port_first = (uint32_t)m->n_ports;
+    mr->port_count = (uint32_t)r->n_ports;
+    for (size_t i = 0; i < r->n_ports; i++) {
+        GROW(m->ports, m->n_ports, b->cap_ports, b->oom);
+        if (b->oom)
+            return;
+        m->ports[m->n_ports++] = r->ports[i];
+    }
+    mr->cond_first = (uint32_t)m->n_conds;
+    mr->cond_count = (uint32_t)r->n_conds;
+    for (size_t k = 0; k < r->n_conds; k++) {
+        const vp_src_cond *c = &r->conds[k];
+        int64_t atom = atom_intern(b, r, k);
+        GROW(m->conds, m->n_conds, b->cap_conds, b->oom);
+        if (atom < 0 || b->oom) {
+            b->oom = 1;
+            return;
+        }
+        vp_mcond *mc = &m->conds[m->n_conds++];
+        memset(mc, 0, sizeof(*mc));
+        mc->atom = (uint32_t)atom;
+        mc->flags = c->flags | (c->is_regex ? VP_C_REGEX : 0);
+        if (c->is_regex)
+            mc->flags &= ~(uint32_t)VP_C_NOCASE;
+        mc->length = c->is_regex ? 0 : (uint32_t)c->len;
+        mc->offset = c->offset;
+        mc->depth = c->depth;
+        mc->distance = c->distance;
+        mc->within = c->within;
+    }
+    m->n_rules++;
+}
+
+static const vp_src_rule *rule_at_index(vp_src_file *files, size_t n_files, size_t idx)
+{
+    for (size_t f = 0; f < n_files; f++) {
+        if (idx < files[f].n_rules)
+            return &files[f].rules[idx];
+        idx -= files[f].n_rules;
+    }
+    return NULL;
+}
+
+static void check_lookback(vp_src_file *files, size_t n_files, const vp_model *m, vp_diags *d)
+{
+    vp_chainplan plan;
+    size_t bad_rule = 0, bad_cond = 0;
+    int rc = vp_chainplan_build(m, &plan, &bad_rule, &bad_cond);
+    if (rc == -1) {
+        d->oom = 1;
+        return;
+    }
+    if (rc == -2) {
+        const vp_src_rule *r = rule_at_index(files, n_files, bad_rule);
+        vp_diag_add(d, VP_DIAG_ERROR, VP_D_LIMIT, r->file, r->conds[bad_cond].mark, r->id,
+                    "this chain of relative conditions needs more than %u bytes of stream "
+                    "history; shorten distance/within",
+                    VP_MAX_LOOKBACK);
+        return;
+    }
+    vp_chainplan_free(&plan);
+}
+
+static int compile_database(builder *b, vp_diags *d)
+{
+    vp_model *m = b->m;
+    if (b->n_atoms == 0)
+        return 0;
+    const char **exprs = calloc(b->n_atoms, sizeof(char *));
+    unsigned *flags = calloc(b->n_atoms, sizeof(unsigned));
+    unsigned *ids = calloc(b->n_atoms, sizeof(unsigned));
+    if (!exprs || !flags || !ids) {
+        free(exprs), free(flags), free(ids);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n_atoms; i++) {
+        exprs[i] = b->atoms[i].expr;
+        flags[i] = hs_flags_of(m->atoms[i].flags);
+        ids[i] = (unsigned)i;
+    }
+    /* A generic x86-64 target: the bundle must load on any CPU Hyperscan runs on. */
+    hs_platform_info_t platform;
+    memset(&platform, 0, sizeof(platform));
+    platform.tune = HS_TUNE_FAMILY_GENERIC;
+    hs_database_t *db = NULL;
+    hs_compile_error_t *cerr = NULL;
+    hs_error_t rc = hs_compile_multi(exprs, flags, ids, (unsigned)b->n_atoms, HS_MODE_STREAM,
+                                     &platform, &db, &cerr);
+    free(exprs), free(flags), free(ids);
+    if (rc != HS_SUCCESS) {
+        const atom_src *a = cerr && cerr->expression >= 0 && (size_t)cerr->expression < b->n_atoms
+                                ? &b->atoms[cerr->expression]
+                                : NULL;
+        const char *msg = cerr && cerr->message ? cerr->message : "unknown error";
+        if (a)
+            vp_diag_add(d, VP_DIAG_ERROR, VP_D_REGEX, a->first_rule->file,
+                        a->first_user->pattern_mark, a->first_rule->id,
+                        "pattern cannot be compiled by Hyperscan: %s", msg);
+        else
+            vp_diag_add(d, VP_DIAG_ERROR, VP_D_INTERNAL, "", (vp_mark){0, 0}, 0,
+                        "Hyperscan cannot build the rule set: %s", msg);
+        hs_free_compile_error(cerr);
+        return 0;
+    }
+    char *bytes = NULL;
+    size_t len = 0;
+    rc = hs_serialize_database(db, &bytes, &len);
+    hs_free_database(db);
+    if (rc != HS_SUCCESS)
+        return -1;
+    m->hs_stream_db = malloc(len);
+    if (!m->hs_stream_db) {
+        free(bytes);
+        return -1;
+    }
+    memcpy(m->hs_stream_db, bytes, len);
+    m->hs_stream_db_len = len;
+    free(bytes);
+    return 0;
+}
+
+static void builder_free(builder *b)
+{
+    for (size_t i = 0; i < b->n_atoms; i++)
+        free(b->atoms[i].expr);
+    free(b->atoms);
+    free(b->hash_slots);
+    free(b->pool.buf);
+}
+
+int vp_plan_build(vp_src_file *files, size_t n_files, uint64_t serial, vp_model *out,
+                  vp_diags *d)
+{
+    memset(out, 0, sizeof(*out));
+    check_duplicate_ids(files, n_files, d);
+    for (size_t f = 0; f < n_files; f++)
+        for (size_t i = 0; i < files[f].n_rules; i++) {
+            const vp_src_rule *r = &files[f].rules[i];
+            for (size_t k = 0; k < r->n_conds; k++)
+                if (r->conds[k].is_regex && r->conds[k].bytes)
+                    check_regex(r, &r->conds[k], d);
+        }
+    if (d->errors)
+        return d->oom ? -1 : 0;
+
+    builder b;
+    memset(&b, 0, sizeof(b));
+    b.m = out;
+    pool_init(&b.pool);
+    out->serial = serial;
+    for (size_t f = 0; f < n_files && !b.oom; f++) {
+        if (files[f].ruleset && !out->ruleset)
+            out->ruleset = pool_add(&b.pool, files[f].ruleset);
+        for (size_t i = 0; i < files[f].n_rules && !b.oom; i++)
+            add_rule(&b, &files[f].rules[i]);
+    }
+    if (!b.oom) {
+        out->atoms = calloc(b.n_atoms ? b.n_atoms : 1, sizeof(vp_matom));
+        b.oom = !out->atoms;
+    }
+    for (size_t i = 0; !b.oom && i < b.n_atoms; i++) {
+        out->atoms[i].expr = pool_add(&b.pool, b.atoms[i].expr);
+        out->atoms[i].flags = b.atoms[i].flags | (b.atoms[i].single_ok ? VP_A_SINGLEMATCH : 0);
+    }
+    out->n_atoms = b.n_atoms;
+    if (b.pool.oom)
+        b.oom = 1;
+    if (!b.oom) {
+        out->strings = b.pool.buf;
+        out->strings_len = b.pool.len;
+        b.pool.buf = NULL;
+        check_lookback(files, n_files, out, d);
+    }
+    if (!b.oom && !d->errors && compile_database(&b, d) != 0)
+        b.oom = 1;
+    builder_free(&b);
+    if (b.oom || d->oom || d->errors) {
+        vp_model_free(out);
+        return b.oom || d->oom ? -1 : 0;
+    }
+    return 0;
+}

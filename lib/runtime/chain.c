@@ -1,0 +1,551 @@
+/*
+ * Chain evaluation: turns the end offsets of pattern matches that Hyperscan
+ * reports into rule decisions, exactly as the rule language defines them
+ * (existential matching, relative windows, negations decided when their
+ * window has been seen, nothing spanning a gap).
+ *
+ * For each chain element k we keep just enough of the set A_k ("positions
+ * where element k can end, given the elements before it") to answer every
+ * future question: a ring bitmap over the stretch a `within` window can reach
+ * back, or a single extreme when the window is open-ended (the earliest end
+ * dominates for a positive element, the latest for a negated one).  Negative
+ * distances let a partner be found after the fact, so an element may also
+ * remember its own recent occurrences.  All sizes come from chainplan.c.
+ *
+ * Everything is driven in order of stream position: before an event at
+ * position t is applied, every deadline before t is decided, so the events a
+ * stream produces, and their offsets, do not depend on how it was chunked.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------ ring bitmaps */
+
+typedef struct ring {
+    uint64_t *hi;     /* highest position covered */
+    uint64_t *words;
+    uint64_t cap;     /* positions (hi - cap, hi] are covered */
+} ring;
+
+static ring ring_at(uint8_t *p, uint32_t bits)
+{
+    ring r;
+    r.hi = (uint64_t *)(void *)p;
+    r.words = r.hi + 1;
+    r.cap = (((uint64_t)bits + 63) / 64) * 64;
+    return r;
+}
+
+static void ring_clear_bit(ring r, uint64_t pos)
+{
+    uint64_t i = pos % r.cap;
+    r.words[i / 64] &= ~(1ull << (i % 64));
+}
+
+static int ring_test_bit(ring r, uint64_t pos)
+{
+    uint64_t i = pos % r.cap;
+    return (r.words[i / 64] >> (i % 64)) & 1;
+}
+
+/* Moves the covered stretch forward to end at t, forgetting what falls out. */
+static void ring_advance(ring r, uint64_t t)
+{
+    if (t <= *r.hi)
+        return;
+    uint64_t diff = t - *r.hi;
+    if (diff >= r.cap) {
+        memset(r.words, 0, (size_t)(r.cap / 8));
+    } else {
+        for (uint64_t p = *r.hi + 1; p <= t; p++) {
+            uint64_t i = p % r.cap;
+            if (i % 64 == 0 && p + 63 <= t) {
+                r.words[i / 64] = 0;
+                p += 63;
+                continue;
+            }
+            ring_clear_bit(r, p);
+        }
+    }
+    *r.hi = t;
+}
+
+static void ring_reset(ring r, uint64_t hi)
+{
+    memset(r.words, 0, (size_t)(r.cap / 8));
+    *r.hi = hi;
+}
+
+/* Sets pos; returns 1 when it was newly set.  Positions outside the covered
+ * stretch are ignored (callers advance first; older ones can no longer matter). */
+static int ring_set(ring r, uint64_t pos)
+{
+    if (pos > *r.hi || pos + r.cap <= *r.hi)
+        return 0;
+    uint64_t i = pos % r.cap;
+    uint64_t bit = 1ull << (i % 64);
+    if (r.words[i / 64] & bit)
+        return 0;
+    r.words[i / 64] |= bit;
+    return 1;
+}
+
+/* First set position in [a, b] (signed bounds, clamped to the covered stretch). */
+static int ring_next(ring r, int64_t a, int64_t b, uint64_t *found)
+{
+    int64_t lo = (int64_t)(*r.hi - (r.cap - 1 < *r.hi ? r.cap - 1 : *r.hi));
+    if (a < lo)
+        a = lo;
+    if (b > (int64_t)*r.hi)
+        b = (int64_t)*r.hi;
+    for (int64_t p = a; p <= b; p++) {
+        uint64_t i = (uint64_t)p % r.cap;
+        if (i % 64 == 0 && p + 63 <= b && r.words[i / 64] == 0) {
+            p += 63;
+            continue;
+        }
+        if (ring_test_bit(r, (uint64_t)p)) {
+            *found = (uint64_t)p;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int ring_any(ring r, int64_t a, int64_t b)
+{
+    uint64_t unused;
+    return ring_next(r, a, b, &unused);
+}
+
+/* ------------------------------------------------------------ element state */
+
+static const vp_elem *elem(const vp_stream_t *s, uint32_t ci)
+{
+    return &s->bundle->plan.elems[ci];
+}
+
+static uint8_t *elem_state(vp_stream_t *s, const vp_elem *el)
+{
+    return s->state + el->state_off;
+}
+
+typedef struct relpos_state {
+    ring prev;        /* valid when has_within and prev_bits */
+    uint64_t *min_end, *have_min; /* valid without within */
+    ring raw;         /* valid when raw_bits */
+} relpos_state;
+
+static relpos_state relpos_at(vp_stream_t *s, const vp_elem *el)
+{
+    relpos_state st;
+    memset(&st, 0, sizeof(st));
+    uint8_t *p = elem_state(s, el);
+    if (el->has_within) {
+        if (el->prev_bits)
+            st.prev = ring_at(p, el->prev_bits);
+        p += vp_ring_bytes(el->prev_bits);
+    } else {
+        st.min_end = (uint64_t *)(void *)p;
+        st.have_min = st.min_end + 1;
+        p += 16;
+    }
+    if (el->raw_bits)
+        st.raw = ring_at(p, el->raw_bits);
+    return st;
+}
+
+typedef struct relneg_state {
+    uint64_t *scan_from;  /* with within: candidates below were decided */
+    ring pend;            /* candidate predecessor ends waiting for the deadline */
+    ring raw;             /* occurrence ends of the negated pattern */
+    uint64_t *max_end, *have_end, *max_kill_start, *have_kill; /* without within */
+} relneg_state;
+
+static relneg_state relneg_at(vp_stream_t *s, const vp_elem *el)
+{
+    relneg_state st;
+    memset(&st, 0, sizeof(st));
+    uint8_t *p = elem_state(s, el);
+    if (el->has_within) {
+        st.scan_from = (uint64_t *)(void *)p;
+        p += 8;
+        if (el->pend_bits)
+            st.pend = ring_at(p, el->pend_bits);
+        p += vp_ring_bytes(el->pend_bits);
+        st.raw = ring_at(p, el->raw_bits);
+    } else {
+        uint64_t *u = (uint64_t *)(void *)p;
+        st.max_end = u;
+        st.have_end = u + 1;
+        st.max_kill_start = u + 2;
+        st.have_kill = u + 3;
+    }
+    return st;
+}
+
+static uint64_t *headneg_killed(vp_stream_t *s, const vp_elem *el)
+{
+    return (uint64_t *)(void *)elem_state(s, el);
+}
+
+/* ------------------------------------------------------------ decisions */
+
+static void fire(vp_stream_t *s, uint32_t rule, uint64_t at)
+{
+    const vp_mrule *r = &s->bundle->m.rules[rule];
+    vp_bit_set(s->rule_done, rule);
+    vp_event_t ev;
+    ev.rule_id = r->id;
+    ev.offset = at;
+    ev.action = (vp_action)r->action;
+    ev.verdict = VP_VERDICT_ALLOW;
+    ev.direction = (vp_direction)s->direction;
+    if (r->action == VP_ACTION_BLOCK && !s->engine->detect_only) {
+        ev.verdict = VP_VERDICT_BLOCK;
+        s->verdict = VP_VERDICT_BLOCK;
+    }
+    if (s->cb)
+        s->cb(&ev, s->ctx);
+}
+
+static void chain_complete(vp_stream_t *s, uint32_t chain, uint64_t at)
+{
+    if (vp_bit_get(s->chain_done, chain))
+        return;
+    vp_bit_set(s->chain_done, chain);
+    const vp_chainplan *plan = &s->bundle->plan;
+    uint32_t rule = plan->chain_rule[chain];
+    for (uint32_t c = plan->rule_chain_first[rule]; c < plan->rule_chain_first[rule + 1]; c++)
+        if (!vp_bit_get(s->chain_done, c))
+            return;
+    fire(s, rule, at);
+}
+
+static int elem_is_live(const vp_stream_t *s, const vp_elem *el)
+{
+    return !vp_bit_get(s->rule_done, el->rule) && !vp_bit_get(s->chain_done, el->chain);
+}
+
+/* A window starting before the current segment reaches into a gap (or into
+ * data before it), which no negation may be decided over. */
+static int window_hits_gap(const vp_stream_t *s, int64_t window_start)
+{
+    return s->seg_base > 0 && window_start < (int64_t)s->seg_base;
+}
+
+static void member_found(vp_stream_t *s, uint32_t ci, uint64_t end, uint64_t now);
+
+/* Decides whether candidate predecessor end E leaves the negated window clean. */
+static int relneg_window_clean(const vp_elem *el, relneg_state *st, uint64_t E, uint64_t until)
+{
+    int64_t from = (int64_t)E + el->distance + (int64_t)el->length;
+    return !ring_any(st->raw, from, (int64_t)until);
+}
+
+static void relneg_add_candidate(vp_stream_t *s, uint32_t ci, uint64_t E, uint64_t now)
+{
+    const vp_elem *el = elem(s, ci);
+    relneg_state st = relneg_at(s, el);
+    int64_t start = (int64_t)E + el->distance;
+    if (window_hits_gap(s, start))
+        return;
+    if (!el->has_within) {
+        if (!*st.have_end || E > *st.max_end) {
+            *st.max_end = E;
+            *st.have_end = 1;
+        }
+        return;
+    }
+    int64_t deadline = start + (int64_t)el->within;
+    if (deadline <= (int64_t)now) {
+        /* The whole window lies behind us already (negative distance). */
+        ring_advance(st.raw, now);
+        if (relneg_window_clean(el, &st, E, (uint64_t)(deadline < 0 ? 0 : deadline)))
+            chain_complete(s, el->chain, now);
+        return;
+    }
+    ring_advance(st.pend, now);
+    if (ring_set(st.pend, E))
+        s->pending++;
+}
+
+static void relpos_add_prev(vp_stream_t *s, uint32_t ci, uint64_t E, uint64_t now)
+{
+    const vp_elem *el = elem(s, ci);
+    relpos_state st = relpos_at(s, el);
+    if (el->raw_bits) {
+        /* Occurrences seen before E was known can pair with it now. */
+        int64_t lo = (int64_t)E + el->distance + (int64_t)el->length;
+        int64_t hi = (int64_t)now;
+        if (el->has_within && (int64_t)E + el->distance + (int64_t)el->within < hi)
+            hi = (int64_t)E + el->distance + (int64_t)el->within;
+        ring_advance(st.raw, now);
+        uint64_t p;
+        while (lo <= hi && ring_next(st.raw, lo, hi, &p)) {
+            member_found(s, ci, p, now);
+            if (!elem_is_live(s, el))
+                return;
+            lo = (int64_t)p + 1;
+        }
+    }
+    if (el->has_within) {
+        if (el->prev_bits) {
+            ring_advance(st.prev, now);
+            ring_set(st.prev, E);
+        }
+    } else if (!*st.have_min || E < *st.min_end) {
+        *st.min_end = E;
+        *st.have_min = 1;
+    }
+}
+
+/* Element ci can end at `end`, learnt at stream position `now`. */
+static void member_found(vp_stream_t *s, uint32_t ci, uint64_t end, uint64_t now)
+{
+    const vp_elem *el = elem(s, ci);
+    if (el->is_tail) {
+        chain_complete(s, el->chain, now);
+        return;
+    }
+    const vp_elem *next = elem(s, ci + 1);
+    if (next->kind == VP_EK_REL_POS)
+        relpos_add_prev(s, ci + 1, end, now);
+    else
+        relneg_add_candidate(s, ci + 1, end, now);
+}
+
+static void relpos_occurrence(vp_stream_t *s, uint32_t ci, uint64_t end)
+{
+    const vp_elem *el = elem(s, ci);
+    relpos_state st = relpos_at(s, el);
+    if (el->raw_bits) {
+        ring_advance(st.raw, end);
+        ring_set(st.raw, end);
+    }
+    int64_t latest_prev = (int64_t)end - (int64_t)el->length - el->distance;
+    if (latest_prev > (int64_t)end)
+        latest_prev = (int64_t)end;
+    int found;
+    if (el->has_within) {
+        int64_t earliest_prev = (int64_t)end - el->distance - (int64_t)el->within;
+        found = 0;
+        if (el->prev_bits) {
+            ring_advance(st.prev, end);
+            found = ring_any(st.prev, earliest_prev, latest_prev);
+        }
+    } else {
+        found = *st.have_min && (int64_t)*st.min_end <= latest_prev;
+    }
+    if (found)
+        member_found(s, ci, end, end);
+}
+
+static void relneg_killer(vp_stream_t *s, uint32_t ci, uint64_t end)
+{
+    const vp_elem *el = elem(s, ci);
+    relneg_state st = relneg_at(s, el);
+    if (el->has_within) {
+        ring_advance(st.raw, end);
+        ring_set(st.raw, end);
+        return;
+    }
+    uint64_t start = end - el->length;
+    if (!*st.have_kill || start > *st.max_kill_start) {
+        *st.max_kill_start = start;
+        *st.have_kill = 1;
+    }
+}
+
+static int passes_window(const vp_elem *el, uint64_t end)
+{
+    if (end > el->max_end)
+        return 0;
+    /* Regex starts are enforced by the atom itself (anchored prefix). */
+    return el->is_regex || end - el->length >= el->min_start;
+}
+
+void vp_chain_on_match(vp_stream_t *s, uint32_t atom, uint64_t end)
+{
+    const vp_bundle_t *b = s->bundle;
+    if (end > s->flushed_to)
+        vp_chain_flush(s, end, 0);
+    for (uint32_t r = b->atom_ref_first[atom]; r < b->atom_ref_first[atom + 1]; r++) {
+        uint32_t ci = b->atom_refs[r];
+        const vp_elem *el = &b->plan.elems[ci];
+        if (!elem_is_live(s, el) || !passes_window(el, end))
+            continue;
+        switch (el->kind) {
+        case VP_EK_HEAD_POS:
+            member_found(s, ci, end, end);
+            break;
+        case VP_EK_HEAD_NEG:
+            *headneg_killed(s, el) = 1;
+            break;
+        case VP_EK_REL_POS:
+            relpos_occurrence(s, ci, end);
+            break;
+        case VP_EK_REL_NEG:
+            relneg_killer(s, ci, end);
+            break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------ deadlines */
+
+static int headneg_next(vp_stream_t *s, uint64_t *at)
+{
+    const vp_bundle_t *b = s->bundle;
+    while (s->next_head_deadline < b->n_head_deadlines) {
+        const vp_deadline *d = &b->head_deadlines[s->next_head_deadline];
+        if (elem_is_live(s, elem(s, d->elem))) {
+            *at = d->at;
+            return 1;
+        }
+        s->next_head_deadline++;
+    }
+    return 0;
+}
+
+/* Earliest pending candidate of a REL_NEG element: its deadline and E. */
+static int relneg_next(vp_stream_t *s, uint32_t ci, uint64_t *deadline, uint64_t *E)
+{
+    const vp_elem *el = elem(s, ci);
+    if (!el->pend_bits || !elem_is_live(s, el))
+        return 0;
+    relneg_state st = relneg_at(s, el);
+    if (!ring_next(st.pend, (int64_t)*st.scan_from, (int64_t)*st.pend.hi, E))
+        return 0;
+    *deadline = (uint64_t)((int64_t)*E + el->distance + (int64_t)el->within);
+    return 1;
+}
+
+static void relneg_decide(vp_stream_t *s, uint32_t ci, uint64_t E, uint64_t deadline)
+{
+    const vp_elem *el = elem(s, ci);
+    relneg_state st = relneg_at(s, el);
+    ring_clear_bit(st.pend, E);
+    *st.scan_from = E + 1;
+    s->pending--;
+    if (relneg_window_clean(el, &st, E, deadline))
+        chain_complete(s, el->chain, deadline);
+}
+
+void vp_chain_flush(vp_stream_t *s, uint64_t upto, int inclusive)
+{
+    const vp_bundle_t *b = s->bundle;
+    for (;;) {
+        uint64_t best = UINT64_MAX, E = 0;
+        int which = -1;  /* -2 head deadline, else REL_NEG element index */
+        uint64_t at;
+        if (headneg_next(s, &at)) {
+            best = at;
+            which = -2;
+        }
+        for (size_t i = 0; s->pending && i < b->n_rel_neg_within; i++) {
+            uint64_t dl, e;
+            if (relneg_next(s, b->rel_neg_within[i], &dl, &e) && dl < best) {
+                best = dl;
+                E = e;
+                which = (int)b->rel_neg_within[i];
+            }
+        }
+        if (which == -1 || best > upto || (best == upto && !inclusive))
+            break;
+        if (which == -2) {
+            const vp_elem *el = elem(s, b->head_deadlines[s->next_head_deadline].elem);
+            s->next_head_deadline++;
+            if (!*headneg_killed(s, el))
+                chain_complete(s, el->chain, best);
+        } else {
+            relneg_decide(s, (uint32_t)which, E, best);
+        }
+    }
+    if (upto > s->flushed_to)
+        s->flushed_to = inclusive ? upto : upto - 1;
+}
+
+/* ------------------------------------------------------------ gaps and end */
+
+static int headneg_window_overlaps(const vp_elem *el, uint64_t g0, uint64_t g1)
+{
+    return g0 < el->max_end && g1 > el->min_start;
+}
+
+void vp_chain_gap(vp_stream_t *s, uint64_t g0, uint64_t g1)
+{
+    const vp_bundle_t *b = s->bundle;
+    vp_chain_flush(s, g0, 1);
+    for (size_t i = 0; i < b->n_head_deadlines; i++) {
+        const vp_elem *el = elem(s, b->head_deadlines[i].elem);
+        if (headneg_window_overlaps(el, g0, g1))
+            *headneg_killed(s, el) = 1;
+    }
+    for (size_t i = 0; i < b->n_open_negs; i++) {
+        const vp_elem *el = elem(s, b->open_negs[i]);
+        if (el->kind == VP_EK_HEAD_NEG && headneg_window_overlaps(el, g0, g1))
+            *headneg_killed(s, el) = 1;
+    }
+    /* No relative chain spans a gap: forget every partial chain. */
+    for (size_t ci = 0; ci < b->plan.n_elems; ci++) {
+        const vp_elem *el = &b->plan.elems[ci];
+        if (el->kind == VP_EK_REL_POS) {
+            relpos_state st = relpos_at(s, el);
+            if (el->has_within && el->prev_bits)
+                ring_reset(st.prev, g1);
+            if (!el->has_within)
+                *st.have_min = 0;
+            if (el->raw_bits)
+                ring_reset(st.raw, g1);
+        } else if (el->kind == VP_EK_REL_NEG) {
+            relneg_state st = relneg_at(s, el);
+            if (el->has_within) {
+                if (el->pend_bits)
+                    ring_reset(st.pend, g1);
+                ring_reset(st.raw, g1);
+                *st.scan_from = g1;
+            } else {
+                *st.have_end = 0;
+                *st.have_kill = 0;
+            }
+        }
+    }
+    s->pending = 0;
+    s->flushed_to = g1;
+}
+
+void vp_chain_close(vp_stream_t *s)
+{
+    const vp_bundle_t *b = s->bundle;
+    uint64_t end = s->pos;
+    vp_chain_flush(s, end, 1);
+    /* Windows that reach past the end are decided by what was seen. */
+    for (size_t i = s->next_head_deadline; i < b->n_head_deadlines; i++) {
+        const vp_elem *el = elem(s, b->head_deadlines[i].elem);
+        if (elem_is_live(s, el) && !*headneg_killed(s, el))
+            chain_complete(s, el->chain, end);
+    }
+    for (size_t i = 0; s->pending && i < b->n_rel_neg_within; i++) {
+        uint32_t ci = b->rel_neg_within[i];
+        uint64_t dl, E;
+        while (relneg_next(s, ci, &dl, &E))
+            relneg_decide(s, ci, E, end);
+    }
+    for (size_t i = 0; i < b->n_open_negs; i++) {
+        uint32_t ci = b->open_negs[i];
+        const vp_elem *el = elem(s, ci);
+        if (!elem_is_live(s, el))
+            continue;
+        if (el->kind == VP_EK_HEAD_NEG) {
+            if (!*headneg_killed(s, el))
+                chain_complete(s, el->chain, end);
+            continue;
+        }
+        relneg_state st = relneg_at(s, el);
+        if (*st.have_end && (!*st.have_kill || (int64_t)*st.max_kill_start <
+                                                   (int64_t)*st.max_end + el->distance))
+            chain_complete(s, el->chain, end);
+    }
+}

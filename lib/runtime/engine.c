@@ -1,0 +1,170 @@
+/* Engines: a bundle plus the administrator's selection (mode, overrides). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+VP_API vp_status vp_engine_options_create(vp_engine_options_t **out)
+{
+    if (!out)
+        return VP_E_INVALID;
+    *out = calloc(1, sizeof(**out));
+    if (!*out)
+        return VP_E_NOMEM;
+    (*out)->mode = VP_MODE_SECURITY;
+    return VP_OK;
+}
+
+VP_API void vp_engine_options_free(vp_engine_options_t *o)
+{
+    if (!o)
+        return;
+    free(o->enable);
+    free(o->disable);
+    free(o);
+}
+
+VP_API vp_status vp_engine_options_set_mode(vp_engine_options_t *o, vp_mode mode)
+{
+    if (!o || (mode != VP_MODE_PERFORMANCE && mode != VP_MODE_SECURITY))
+        return VP_E_INVALID;
+    o->mode = mode;
+    return VP_OK;
+}
+
+static vp_status append_ids(uint32_t **v, size_t *n, size_t *cap, const uint32_t *ids, size_t k)
+{
+    if (k && !ids)
+        return VP_E_INVALID;
+    if (k > SIZE_MAX / sizeof(uint32_t) - *n)
+        return VP_E_NOMEM;
+    if (*n + k > *cap) {
+        size_t ncap = (*n + k) * 2;
+        uint32_t *nv = realloc(*v, ncap * sizeof(uint32_t));
+        if (!nv)
+            return VP_E_NOMEM;
+        *v = nv;
+        *cap = ncap;
+    }
+    if (k)
+        memcpy(*v + *n, ids, k * sizeof(uint32_t));
+    *n += k;
+    return VP_OK;
+}
+
+VP_API vp_status vp_engine_options_enable(vp_engine_options_t *o, const uint32_t *ids, size_t n)
+{
+    if (!o)
+        return VP_E_INVALID;
+    return append_ids(&o->enable, &o->n_enable, &o->cap_enable, ids, n);
+}
+
+VP_API vp_status vp_engine_options_disable(vp_engine_options_t *o, const uint32_t *ids, size_t n)
+{
+    if (!o)
+        return VP_E_INVALID;
+    return append_ids(&o->disable, &o->n_disable, &o->cap_disable, ids, n);
+}
+
+VP_API vp_status vp_engine_options_set_detect_only(vp_engine_options_t *o, int detect_only)
+{
+    if (!o || (detect_only != 0 && detect_only != 1))
+        return VP_E_INVALID;
+    o->detect_only = detect_only;
+    return VP_OK;
+}
+
+static vp_status apply_overrides(vp_engine_t *e, const uint32_t *ids, size_t n, uint8_t value,
+                                 const char *what, vp_error_t **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r;
+        if (!vp_bundle_find_rule(e->bundle, ids[i], &r))
+            return vp_error_set(err, VP_E_UNKNOWN_RULE, -1,
+                                "cannot %s rule %u: the bundle has no such rule", what, ids[i]);
+        e->enabled[r] = value;
+    }
+    return VP_OK;
+}
+
+VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t *opts,
+                                  vp_engine_t **out, vp_error_t **err)
+{
+    if (err)
+        *err = NULL;
+    if (!out)
+        return vp_error_set(err, VP_E_INVALID, -1, "out is NULL");
+    *out = NULL;
+    if (!bundle)
+        return vp_error_set(err, VP_E_INVALID, -1, "bundle is NULL");
+    vp_engine_options_t defaults = {VP_MODE_SECURITY, 0, NULL, NULL, 0, 0, 0, 0};
+    if (!opts)
+        opts = &defaults;
+    vp_engine_t *e = calloc(1, sizeof(*e));
+    if (!e)
+        return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
+    e->bundle = bundle;
+    e->m = &bundle->m;
+    e->plan = &bundle->plan;
+    e->detect_only = opts->detect_only;
+    size_t n = bundle->m.n_rules;
+    e->enabled = calloc(n ? n : 1, 1);
+    if (!e->enabled) {
+        free(e);
+        return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
+    }
+    unsigned bit = VP_MODE_BIT(opts->mode);
+    for (size_t r = 0; r < n; r++)
+        e->enabled[r] = (bundle->m.rules[r].modes & bit) != 0;
+    vp_status st = apply_overrides(e, opts->enable, opts->n_enable, 1, "enable", err);
+    if (st == VP_OK)
+        st = apply_overrides(e, opts->disable, opts->n_disable, 0, "disable", err);
+    if (st == VP_OK && bundle->db && hs_stream_size(bundle->db, &e->hs_stream_size) != HS_SUCCESS)
+        st = vp_error_set(err, VP_E_HYPERSCAN, -1, "cannot size Hyperscan stream state");
+    if (st != VP_OK) {
+        free(e->enabled);
+        free(e);
+        return st;
+    }
+    for (size_t r = 0; r < n; r++)
+        e->n_enabled += e->enabled[r];
+    e->rule_bytes = (n + 7) / 8;
+    e->chain_bytes = (bundle->plan.n_chains + 7) / 8;
+    e->stream_size = sizeof(vp_stream_t) + ((e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7) +
+                     bundle->plan.state_size;
+    vp_bundle_ref(bundle);
+    *out = e;
+    return VP_OK;
+}
+
+VP_API void vp_engine_free(vp_engine_t *e)
+{
+    if (!e)
+        return;
+    vp_bundle_free(e->bundle);
+    free(e->enabled);
+    free(e);
+}
+
+VP_API int vp_engine_rule_enabled(const vp_engine_t *e, uint32_t id)
+{
+    uint32_t r;
+    if (!e || !vp_bundle_find_rule(e->bundle, id, &r))
+        return 0;
+    return e->enabled[r];
+}
+
+VP_API size_t vp_engine_enabled_count(const vp_engine_t *e)
+{
+    return e ? e->n_enabled : 0;
+}
+
+VP_API const vp_bundle_t *vp_engine_bundle(const vp_engine_t *e)
+{
+    return e ? e->bundle : NULL;
+}
+
+VP_API size_t vp_engine_stream_size(const vp_engine_t *e)
+{
+    return e ? e->stream_size + e->hs_stream_size : 0;
+}

@@ -1,0 +1,206 @@
+/* Streams: one direction of one flow, scanned chunk by chunk. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int rule_applies(const vp_mrule *r, const vp_model *m, vp_proto proto, uint16_t port,
+                        vp_direction dir)
+{
+    if (r->proto != proto)
+        return 0;
+    if (r->direction != VP_DIR_ANY && r->direction != dir)
+        return 0;
+    if (r->port_count == 0)
+        return 1;
+    for (uint32_t i = 0; i < r->port_count; i++) {
+        const vp_port_range *pr = &m->ports[r->port_first + i];
+        if (port >= pr->lo && port <= pr->hi)
+            return 1;
+    }
+    return 0;
+}
+
+VP_API vp_status vp_stream_open(const vp_engine_t *e, vp_proto proto, uint16_t port,
+                                vp_direction dir, vp_event_cb cb, void *ctx, vp_stream_t **out)
+{
+    if (!out)
+        return VP_E_INVALID;
+    *out = NULL;
+    if (!e || (proto != VP_PROTO_TCP && proto != VP_PROTO_UDP) ||
+        (dir != VP_DIR_TO_SERVER && dir != VP_DIR_TO_CLIENT))
+        return VP_E_INVALID;
+    /* One block for the stream, its bitmaps and its element state: streams
+     * are opened per flow, never on the per-chunk path. */
+    vp_stream_t *s = calloc(1, e->stream_size);
+    if (!s)
+        return VP_E_NOMEM;
+    const vp_bundle_t *b = e->bundle;
+    s->engine = e;
+    s->bundle = b;
+    s->cb = cb;
+    s->ctx = ctx;
+    s->direction = (uint8_t)dir;
+    s->rule_done = (uint8_t *)(s + 1);
+    s->chain_done = s->rule_done + e->rule_bytes;
+    s->state = (uint8_t *)(s + 1) + ((e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7);
+    for (size_t r = 0; r < b->m.n_rules; r++)
+        if (!e->enabled[r] || !rule_applies(&b->m.rules[r], &b->m, proto, port, dir))
+            vp_bit_set(s->rule_done, r);
+    if (b->db && hs_open_stream(b->db, 0, &s->hs) != HS_SUCCESS) {
+        free(s);
+        return VP_E_NOMEM;
+    }
+    *out = s;
+    return VP_OK;
+}
+
+static int on_hs_match(unsigned int id, unsigned long long from, unsigned long long to,
+                       unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    vp_stream_t *s = ctx;
+    /* A database that does not belong to the atoms cannot make us read out
+     * of bounds. */
+    if (id < s->bundle->m.n_atoms)
+        vp_chain_on_match(s, id, s->seg_base + to);
+    return 0;
+}
+
+/* Takes the scratch for this call; refuses concurrent or foreign use. */
+static vp_status scratch_acquire(vp_stream_t *s, vp_scratch_t *scratch)
+{
+    if (!scratch)
+        return VP_E_INVALID;
+    if (scratch->engine->bundle != s->bundle)
+        return VP_E_SCRATCH_MISMATCH;
+    if (atomic_flag_test_and_set(&scratch->busy))
+        return VP_E_SCRATCH_IN_USE;
+    return VP_OK;
+}
+
+static void scratch_release(vp_scratch_t *scratch)
+{
+    atomic_flag_clear(&scratch->busy);
+}
+
+static vp_status check_usable(const vp_stream_t *s)
+{
+    if (!s)
+        return VP_E_INVALID;
+    if (s->closed)
+        return VP_E_STREAM_CLOSED;
+    return VP_OK;
+}
+
+VP_API vp_status vp_stream_scan(vp_stream_t *s, const void *data, size_t len,
+                                vp_scratch_t *scratch)
+{
+    vp_status st = check_usable(s);
+    if (st != VP_OK)
+        return st;
+    if (!data && len)
+        return VP_E_INVALID;
+    if (len > INT64_MAX - s->pos)
+        return VP_E_INVALID;
+    st = scratch_acquire(s, scratch);
+    if (st != VP_OK)
+        return st;
+    const char *p = data;
+    size_t left = len;
+    while (left && s->hs) {
+        /* Hyperscan takes an unsigned int length. */
+        unsigned int n = left > UINT_MAX ? UINT_MAX : (unsigned int)left;
+        if (hs_scan_stream(s->hs, p, n, 0, scratch->hs, on_hs_match, s) != HS_SUCCESS) {
+            st = VP_E_HYPERSCAN;
+            break;
+        }
+        p += n;
+        left -= n;
+    }
+    s->pos += len - left;
+    /* A match ending exactly here may still come from the end of the stream
+     * ($ anchors), so only deadlines strictly before are decided now. */
+    vp_chain_flush(s, s->pos, 0);
+    scratch_release(scratch);
+    return st;
+}
+
+VP_API vp_status vp_stream_gap(vp_stream_t *s, uint64_t len, vp_scratch_t *scratch)
+{
+    vp_status st = check_usable(s);
+    if (st != VP_OK)
+        return st;
+    if (len > (uint64_t)INT64_MAX - s->pos)
+        return VP_E_INVALID;
+    if (len == 0)
+        return VP_OK;
+    st = scratch_acquire(s, scratch);
+    if (st != VP_OK)
+        return st;
+    vp_chain_gap(s, s->pos, s->pos + len);
+    if (s->hs && hs_reset_stream(s->hs, 0, scratch->hs, NULL, NULL) != HS_SUCCESS)
+        st = VP_E_HYPERSCAN;
+    s->pos += len;
+    s->seg_base = s->pos;
+    scratch_release(scratch);
+    return st;
+}
+
+VP_API vp_status vp_stream_close(vp_stream_t *s, vp_scratch_t *scratch)
+{
+    vp_status st = check_usable(s);
+    if (st != VP_OK)
+        return st;
+    st = scratch_acquire(s, scratch);
+    if (st != VP_OK)
+        return st;
+    if (s->hs && hs_close_stream(s->hs, scratch->hs, on_hs_match, s) != HS_SUCCESS)
+        st = VP_E_HYPERSCAN;
+    s->hs = NULL;
+    vp_chain_close(s);
+    s->closed = 1;
+    scratch_release(scratch);
+    return st;
+}
+
+VP_API vp_verdict vp_stream_verdict(const vp_stream_t *s)
+{
+    return s ? (vp_verdict)s->verdict : VP_VERDICT_ALLOW;
+}
+
+VP_API uint64_t vp_stream_offset(const vp_stream_t *s)
+{
+    return s ? s->pos : 0;
+}
+
+VP_API void vp_stream_free(vp_stream_t *s)
+{
+    if (!s)
+        return;
+    if (s->hs)
+        hs_close_stream(s->hs, NULL, NULL, NULL);
+    free(s);
+}
+
+VP_API vp_status vp_scan_datagram(const vp_engine_t *e, vp_proto proto, uint16_t port,
+                                  vp_direction dir, const void *data, size_t len,
+                                  vp_scratch_t *scratch, vp_event_cb cb, void *ctx,
+                                  vp_verdict *verdict)
+{
+    if (verdict)
+        *verdict = VP_VERDICT_ALLOW;
+    vp_stream_t *s;
+    vp_status st = vp_stream_open(e, proto, port, dir, cb, ctx, &s);
+    if (st != VP_OK)
+        return st;
+    st = vp_stream_scan(s, data, len, scratch);
+    if (st == VP_OK)
+        st = vp_stream_close(s, scratch);
+    if (st == VP_OK && verdict)
+        *verdict = vp_stream_verdict(s);
+    vp_stream_free(s);
+    return st;
+}
