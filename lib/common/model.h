@@ -38,7 +38,8 @@ enum {
     VP_A_MULTILINE = 1u << 3,  /* regex flag m */
     VP_A_EXTENDED = 1u << 4,   /* regex flag x */
     VP_A_SINGLEMATCH = 1u << 5,/* only the first match matters (Hyperscan SINGLEMATCH) */
-    VP_A_ALL_FLAGS = (1u << 6) - 1
+    VP_A_START_ANCHORED = 1u << 6, /* regex uses ^ or \A: valid only before any gap */
+    VP_A_ALL_FLAGS = (1u << 7) - 1
 };
 
 typedef struct vp_port_range {

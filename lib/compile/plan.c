@@ -131,6 +131,33 @@ static char *regex_expr(const vp_src_cond *c)
     return out;
 }
 
+/* Whether a regex can assert the start of data (^ or \A outside a class).
+ * Errs towards yes: such atoms are only switched off after a gap. */
+static int regex_start_anchored(const char *re)
+{
+    int in_class = 0;
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\') {
+            if (p[1] == 'A' && !in_class)
+                return 1;
+            if (p[1])
+                p++;
+        } else if (in_class) {
+            if (*p == ']')
+                in_class = 0;
+        } else if (*p == '[') {
+            in_class = 1;
+            if (p[1] == '^')
+                p++;
+            if (p[1] == ']')
+                p++;
+        } else if (*p == '^') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int atom_uses_only_first_match(const vp_src_rule *r, size_t k)
 {
     const vp_src_cond *c = &r->conds[k];
@@ -167,6 +194,8 @@ static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k)
     char *expr = c->is_regex ? regex_expr(c) : literal_expr(c->bytes, c->len);
     if (!expr)
         return -1;
+    if (c->is_regex && regex_start_anchored(expr))
+        flags |= VP_A_START_ANCHORED;
     uint64_t h = fnv1a(expr, flags);
     if ((b->n_atoms + 1) * 2 > b->n_slots && slots_grow(b) != 0) {
         free(expr);

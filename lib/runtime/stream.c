@@ -64,8 +64,13 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
     vp_stream_t *s = ctx;
     /* A database that does not belong to the atoms cannot make us read out
      * of bounds. */
-    if (id < s->bundle->m.n_atoms)
-        vp_chain_on_match(s, id, s->seg_base + to);
+    if (id >= s->bundle->m.n_atoms)
+        return 0;
+    /* After a gap Hyperscan starts over, so ^ and \A would match at the
+     * first byte after the gap, which is not the start of the stream. */
+    if (s->seg_base && (s->bundle->m.atoms[id].flags & VP_A_START_ANCHORED))
+        return 0;
+    vp_chain_on_match(s, id, s->seg_base + to);
     return 0;
 }
 

@@ -153,6 +153,11 @@ static const gap_case gap_cases[] = {
     {"relative negation after a gap", "[{content: GET}, {content: X, within: 3, negate: true}]",
      "a~GETaaaa", 17},
     {"depth counts lost bytes", "[{content: abc, depth: 12}]", "x~abc", -1},
+    {"^ is the stream start, not the gap end", "[{regex: \"^GET \"}]", "xxxx~GET /", -1},
+    {"^ before a gap", "[{regex: \"^GET \"}]", "GET ~/", 4},
+    {"regex with offset after a gap", "[{regex: \"ab+\", offset: 1}]", "x~ab", -1},
+    {"unanchored regex after a gap", "[{regex: \"ab+\"}]", "x~ab", 13},
+    {"class [^...] is no anchor", "[{regex: \"a[^x]b\"}]", "x~acb", 14},
 };
 
 START_TEST(test_gap_case)
