@@ -160,22 +160,33 @@ VP_API vp_status vp_compiler_set_run_tests(vp_compiler_t *c, int run_tests)
     return VP_OK;
 }
 
-/* Sources were added in order; keep diagnostics grouped by source, then by
- * position, so output reads top to bottom.  Insertion sort keeps it stable. */
+/* Position of a diagnostic's file among the sources (unknown files last). */
+static size_t source_rank(const vp_compiler_t *c, const char *file)
+{
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (strcmp(c->sources[i].name, file) == 0)
+            return i;
+    return c->n_sources;
+}
+
+static int diag_before(const vp_compiler_t *c, const vp_diag *a, const vp_diag *b)
+{
+    size_t ra = source_rank(c, a->file), rb = source_rank(c, b->file);
+    if (ra != rb)
+        return ra < rb;
+    return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+/* Diagnostics read top to bottom: by source in the order added, then by
+ * position.  Insertion sort keeps equal positions in the order found. */
 static void sort_diags(vp_compiler_t *c)
 {
     vp_diags *d = &c->diags;
     for (size_t i = 1; i < d->n; i++) {
         vp_diag x = d->v[i];
         size_t j = i;
-        for (; j > 0; j--) {
-            const vp_diag *y = &d->v[j - 1];
-            if (strcmp(y->file, x.file) != 0)
-                break;
-            if (y->line < x.line || (y->line == x.line && y->col <= x.col))
-                break;
-            d->v[j] = *y;
-        }
+        for (; j > 0 && diag_before(c, &x, &d->v[j - 1]); j--)
+            d->v[j] = d->v[j - 1];
         d->v[j] = x;
     }
 }
