@@ -275,17 +275,21 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    vp_status st = vp_bundle_load_file(o.bundle, &b, &err);
-    if (st != VP_OK) {
-        fprintf(stderr, "vpscan: bundle %s refused: %s\n", o.bundle, vp_error_message(err));
-        rc = st == VP_E_IO ? EXIT_USAGE : EXIT_BUNDLE;
+    vp_load_options_t *lo = NULL;
+    vp_status st = vp_load_options_create(&lo);
+    if (st == VP_OK && o.pubkey && vp_load_options_add_trusted_key_file(lo, o.pubkey, &err) != VP_OK) {
+        fprintf(stderr, "vpscan: --pubkey: %s\n", vp_error_message(err));
+        vp_load_options_free(lo);
+        rc = EXIT_USAGE;
         goto out;
     }
-    if (o.pubkey) {
-        /* This version writes no signatures, so no bundle can pass the check. */
-        fprintf(stderr, "vpscan: bundle %s refused: it is not signed (--pubkey %s given)\n",
-                o.bundle, o.pubkey);
-        rc = EXIT_BUNDLE;
+    if (st == VP_OK)
+        st = vp_bundle_load_file_ex(o.bundle, lo, &b, &err);
+    vp_load_options_free(lo);
+    if (st != VP_OK) {
+        fprintf(stderr, "vpscan: bundle %s refused: %s\n", o.bundle,
+                err ? vp_error_message(err) : vp_status_str(st));
+        rc = st == VP_E_IO ? EXIT_USAGE : EXIT_BUNDLE;
         goto out;
     }
     st = make_engine(&o, b, &e, &err);

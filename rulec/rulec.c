@@ -16,7 +16,8 @@ enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
 
 static void usage(FILE *to)
 {
-    fputs("usage: rulec compile -o OUT.vpb [--serial N] FILE.yaml...\n"
+    fputs("usage: rulec compile -o OUT.vpb [--sign SECRET.key] [--serial N] [--no-cpu-variants]\n"
+          "                    FILE.yaml...\n"
           "       rulec check FILE.yaml...\n"
           "       rulec inspect [--json] BUNDLE.vpb\n"
           "       rulec keygen -o NAME\n"
@@ -50,6 +51,8 @@ static int parse_u64(const char *s, uint64_t *out)
 static int build(int argc, char **argv, int write_output)
 {
     const char *out = NULL;
+    const char *key = NULL;
+    int cpu_variants = 1;
     uint64_t serial = 0;
     int have_serial = 0;
     vp_compiler_t *c = NULL;
@@ -69,11 +72,10 @@ static int build(int argc, char **argv, int write_output)
                 return EXIT_USAGE;
             }
             have_serial = 1;
-        } else if (write_output && strcmp(argv[i], "--sign") == 0) {
-            fprintf(stderr, "rulec: --sign is not supported by this version (signing arrives "
-                            "with bundle signatures)\n");
-            vp_compiler_free(c);
-            return EXIT_USAGE;
+        } else if (write_output && strcmp(argv[i], "--sign") == 0 && i + 1 < argc) {
+            key = argv[++i];
+        } else if (write_output && strcmp(argv[i], "--no-cpu-variants") == 0) {
+            cpu_variants = 0;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "rulec: unknown option %s\n", argv[i]);
             usage(stderr);
@@ -95,6 +97,16 @@ static int build(int argc, char **argv, int write_output)
     }
     if (have_serial)
         vp_compiler_set_serial(c, serial);
+    vp_compiler_set_cpu_variants(c, cpu_variants);
+    if (key) {
+        vp_error_t *err = NULL;
+        if (vp_compiler_set_signing_key_file(c, key, &err) != VP_OK) {
+            fprintf(stderr, "rulec: %s\n", vp_error_message(err));
+            vp_error_free(err);
+            vp_compiler_free(c);
+            return EXIT_USAGE;
+        }
+    }
     uint8_t *bundle = NULL;
     size_t len = 0;
     vp_status st = vp_compiler_build(c, &bundle, &len);
@@ -158,7 +170,12 @@ static void inspect_json(const vp_bundle_t *b, const vp_bundle_stats_t *st)
     json_key(&j, "serial"), json_uint(&j, vp_bundle_serial(b));
     json_key(&j, "ruleset"), json_string(&j, vp_bundle_ruleset(b));
     json_key(&j, "signed"), json_bool(&j, st->is_signed);
-    json_key(&j, "key_id"), json_null(&j);
+    json_key(&j, "key_id");
+    if (st->is_signed)
+        json_string(&j, st->key_id);
+    else
+        json_null(&j);
+    json_key(&j, "database"), json_string(&j, st->database);
     json_key(&j, "size"), json_uint(&j, st->file_size);
     json_key(&j, "patterns"), json_uint(&j, st->pattern_count);
     json_key(&j, "database_bytes"), json_uint(&j, st->database_bytes);
@@ -189,7 +206,11 @@ static void inspect_text(const vp_bundle_t *b, const vp_bundle_stats_t *st)
     printf("format:    %u.%u\n", st->format_major, st->format_minor);
     printf("serial:    %" PRIu64 "\n", vp_bundle_serial(b));
     printf("ruleset:   %s\n", vp_bundle_ruleset(b));
-    printf("signature: %s\n", st->is_signed ? "present" : "none (unsigned)");
+    if (st->is_signed)
+        printf("signature: Ed25519, key id %s (not verified: no trusted key given)\n", st->key_id);
+    else
+        printf("signature: none (unsigned)\n");
+    printf("database:  %s (in use on this machine)\n", st->database);
     printf("size:      %" PRIu64 " bytes, %zu patterns, Hyperscan database %zu bytes\n",
            st->file_size, st->pattern_count, st->database_bytes);
     printf("sections:\n");
@@ -206,7 +227,7 @@ static void inspect_text(const vp_bundle_t *b, const vp_bundle_stats_t *st)
         const char *modes = (r.modes & VP_MODE_BIT(VP_MODE_PERFORMANCE))
                                 ? ((r.modes & VP_MODE_BIT(VP_MODE_SECURITY)) ? "perf+sec" : "perf")
                                 : "sec";
-        printf("  %10u  %-8s %-8s %-6s %s\n", r.id, vp_severity_str(r.severity),
+        printf("  %10u  %-8s %-8s %-8s %s\n", r.id, vp_severity_str(r.severity),
                vp_action_str(r.action), modes, r.name);
     }
 }
@@ -250,6 +271,22 @@ static int inspect(int argc, char **argv)
     return EXIT_OK;
 }
 
+static int keygen(int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[0], "-o") != 0 || !argv[1][0]) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    vp_error_t *err = NULL;
+    if (vp_compiler_keygen(argv[1], &err) != VP_OK) {
+        fprintf(stderr, "rulec: %s\n", vp_error_message(err));
+        vp_error_free(err);
+        return EXIT_ERRORS;
+    }
+    fprintf(stderr, "rulec: wrote %s.key (secret, keep it private) and %s.pub\n", argv[1], argv[1]);
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -263,11 +300,8 @@ int main(int argc, char **argv)
         return build(argc - 2, argv + 2, 0);
     if (strcmp(cmd, "inspect") == 0)
         return inspect(argc - 2, argv + 2);
-    if (strcmp(cmd, "keygen") == 0) {
-        fprintf(stderr, "rulec: keygen is not supported by this version (signing arrives with "
-                        "bundle signatures)\n");
-        return EXIT_USAGE;
-    }
+    if (strcmp(cmd, "keygen") == 0)
+        return keygen(argc - 2, argv + 2);
     if (strcmp(cmd, "--version") == 0) {
         printf("rulec %s\n", vp_version());
         return EXIT_OK;

@@ -109,6 +109,38 @@ VP_API vp_status vp_bundle_load_file(const char *path, vp_bundle_t **out, vp_err
 /** Same from memory; the data is copied as needed and may be freed afterwards. */
 VP_API vp_status vp_bundle_load_memory(const void *data, size_t len, vp_bundle_t **out,
                                        vp_error_t **err);
+/** Options for loading a bundle: trust and rollback policy, database choice.
+ *  Defaults: no keys (signatures not required), any serial, recompiling from
+ *  the bundle's pattern data allowed when no shipped database fits. */
+typedef struct vp_load_options vp_load_options_t;
+
+VP_API vp_status vp_load_options_create(vp_load_options_t **out);
+VP_API void vp_load_options_free(vp_load_options_t *opts);
+/** Trusts an Ed25519 public key (32 raw bytes).  Once any key is trusted, a
+ *  bundle must carry a valid signature by one of the trusted keys. */
+VP_API vp_status vp_load_options_add_trusted_key(vp_load_options_t *opts, const uint8_t key[32]);
+/** Trusts the key in a `.pub` file written by `rulec keygen`. */
+VP_API vp_status vp_load_options_add_trusted_key_file(vp_load_options_t *opts, const char *path,
+                                                      vp_error_t **err);
+/** Refuses bundles whose serial is lower (VP_E_ROLLBACK). */
+VP_API vp_status vp_load_options_set_min_serial(vp_load_options_t *opts, uint64_t serial);
+/** 0 forbids recompiling patterns when no shipped database fits this system
+ *  (then such a bundle is refused with VP_E_BUNDLE_PLATFORM). */
+VP_API vp_status vp_load_options_set_allow_recompile(vp_load_options_t *opts, int allow);
+
+/** Database choice flags, for tests and diagnosis (default 0: the best
+ *  shipped database this CPU supports, else the baseline, else recompile). */
+#define VP_LOAD_BASELINE_ONLY 1u   /**< ignore CPU-specific databases */
+#define VP_LOAD_FORCE_RECOMPILE 2u /**< ignore every shipped database */
+VP_API vp_status vp_load_options_set_flags(vp_load_options_t *opts, unsigned flags);
+
+/** Like vp_bundle_load_file / vp_bundle_load_memory with options (NULL = defaults). */
+VP_API vp_status vp_bundle_load_file_ex(const char *path, const vp_load_options_t *opts,
+                                        vp_bundle_t **out, vp_error_t **err);
+VP_API vp_status vp_bundle_load_memory_ex(const void *data, size_t len,
+                                          const vp_load_options_t *opts, vp_bundle_t **out,
+                                          vp_error_t **err);
+
 /** Releases the caller's reference; engines made from it keep their own. NULL ok. */
 VP_API void vp_bundle_free(vp_bundle_t *bundle);
 
@@ -129,6 +161,10 @@ typedef struct vp_bundle_stats {
     size_t pattern_count;        /**< distinct Hyperscan expressions */
     size_t database_bytes;       /**< serialized Hyperscan database */
     int is_signed;               /**< 1 when a signature section is present */
+    char key_id[17];             /**< signing key id (16 hex digits), "" when unsigned */
+    const char *database;        /**< database in use: "baseline", "avx2", "avx512",
+                                      "avx512vbmi", "recompiled" or "none" */
+    double load_ms;              /**< time vp_bundle_load_* took */
 } vp_bundle_stats_t;
 
 VP_API vp_status vp_bundle_stats(const vp_bundle_t *bundle, vp_bundle_stats_t *stats);
@@ -184,6 +220,10 @@ VP_API vp_status vp_engine_options_set_detect_only(vp_engine_options_t *opts, in
  *  enable/disable lists that the bundle lacks gives VP_E_UNKNOWN_RULE. */
 VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t *opts,
                                   vp_engine_t **out, vp_error_t **err);
+/** Releases the host's reference.  Streams opened on the engine hold their
+ *  own reference, so an engine may be freed (e.g. replaced by a newer one in
+ *  a hot reload) while its streams finish; it goes away with its last stream.
+ *  Safe to call while other threads scan streams of this engine. NULL ok. */
 VP_API void vp_engine_free(vp_engine_t *engine);
 /** 1 when the rule is active in this engine, 0 otherwise. */
 VP_API int vp_engine_rule_enabled(const vp_engine_t *engine, uint32_t id);
@@ -199,6 +239,9 @@ typedef struct vp_scratch vp_scratch_t;
 
 /** Per-thread working memory for one engine. */
 VP_API vp_status vp_scratch_alloc(const vp_engine_t *engine, vp_scratch_t **out);
+/** Makes an existing scratch usable with another engine as well (for hot
+ *  reload: one scratch per thread serves the old and the new engine). */
+VP_API vp_status vp_scratch_reserve(vp_scratch_t *scratch, const vp_engine_t *engine);
 VP_API void vp_scratch_free(vp_scratch_t *scratch);
 
 /* ------------------------------------------------------------------ streams */

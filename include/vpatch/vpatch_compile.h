@@ -72,6 +72,17 @@ VP_API vp_status vp_compiler_set_serial(vp_compiler_t *c, uint64_t serial);
 /** Whether embedded rule tests run during build (default 1). */
 VP_API vp_status vp_compiler_set_run_tests(vp_compiler_t *c, int run_tests);
 
+/** Signs the bundle with an Ed25519 secret key (64 bytes, libsodium layout). */
+VP_API vp_status vp_compiler_set_signing_key(vp_compiler_t *c, const uint8_t secret_key[64]);
+/** Signs with the key in a `.key` file written by vp_compiler_keygen / `rulec keygen`. */
+VP_API vp_status vp_compiler_set_signing_key_file(vp_compiler_t *c, const char *path,
+                                                  vp_error_t **err);
+/** Whether the bundle also carries databases tuned for AVX2 and AVX-512 CPUs
+ *  next to the baseline one (default 1). */
+VP_API vp_status vp_compiler_set_cpu_variants(vp_compiler_t *c, int enable);
+/** Creates a signing key pair: NAME.key (secret, mode 0600) and NAME.pub. */
+VP_API vp_status vp_compiler_keygen(const char *name, vp_error_t **err);
+
 /** Compiles all sources.  On success *bundle (free with vp_compiler_bundle_free)
  *  holds the bundle bytes.  VP_E_COMPILE when any error diagnostic exists. */
 VP_API vp_status vp_compiler_build(vp_compiler_t *c, uint8_t **bundle, size_t *len);

@@ -36,6 +36,7 @@ static const char *const section_names[VP_SECT_LAST_KNOWN + 1] = {
     [VP_SECT_RULES] = "RULES",
     [VP_SECT_HS_STREAM_DB] = "HS_STREAM_DB",
     [VP_SECT_SIGNATURE] = "SIGNATURE",
+    [VP_SECT_HS_DB_VARIANTS] = "HS_DB_VARIANTS",
 };
 
 const char *vp_bundle_section_name(uint32_t type)
@@ -239,21 +240,31 @@ static void write_header(uint8_t *p, uint64_t serial, uint32_t count, size_t fil
 
 int vp_bundle_encode(const vp_model *m, uint8_t **out, size_t *len)
 {
+    return vp_bundle_encode_ex(m, NULL, 0, out, len);
+}
+
+int vp_bundle_encode_ex(const vp_model *m, const vp_bundle_extra *extra, size_t n_extra,
+                        uint8_t **out, size_t *len)
+{
     if (!out || !len)
         return -1;
     *out = NULL;
     *len = 0;
-    if (!m || !model_fits(m))
+    enum { N = ARRAY_LEN(enc_order) };
+    if (!m || !model_fits(m) || n_extra > VP_BUNDLE_MAX_SECTIONS - N || (n_extra && !extra))
         return -1;
 
-    enum { N = ARRAY_LEN(enc_order) };
-    size_t off[N], size[N];
+    size_t count = N + n_extra;
+    size_t off[VP_BUNDLE_MAX_SECTIONS], size[VP_BUNDLE_MAX_SECTIONS];
     vp_writer w = { 0 };
-    vp_put_zeros(&w, table_end_for(N));     /* header and table, filled last */
-    for (size_t i = 0; i < N; i++) {
+    vp_put_zeros(&w, table_end_for((uint32_t)count)); /* header and table, filled last */
+    for (size_t i = 0; i < count; i++) {
         pad_to_align(&w);
         off[i] = w.len;
-        enc_order[i].emit(&w, m);
+        if (i < N)
+            enc_order[i].emit(&w, m);
+        else
+            vp_put_bytes(&w, extra[i - N].data, extra[i - N].size);
         size[i] = w.len - off[i];
     }
     pad_to_align(&w);
@@ -261,10 +272,10 @@ int vp_bundle_encode(const vp_model *m, uint8_t **out, size_t *len)
         vp_writer_free(&w);
         return -1;
     }
-    for (size_t i = 0; i < N; i++)
+    for (size_t i = 0; i < count; i++)
         write_entry(w.buf + VP_BUNDLE_HEADER_SIZE + i * VP_BUNDLE_ENTRY_SIZE,
-                    enc_order[i].type, w.buf, off[i], size[i]);
-    write_header(w.buf, m->serial, N, w.len);
+                    i < N ? enc_order[i].type : extra[i - N].type, w.buf, off[i], size[i]);
+    write_header(w.buf, m->serial, (uint32_t)count, w.len);
     *out = w.buf;
     *len = w.len;
     return 0;

@@ -19,7 +19,7 @@
 #define VP_BUNDLE_MAGIC_LEN 8
 
 #define VP_BUNDLE_MAJOR 1
-#define VP_BUNDLE_MINOR 0
+#define VP_BUNDLE_MINOR 1
 
 #define VP_BUNDLE_HEADER_SIZE 48     /* fixed header, major 1 */
 #define VP_BUNDLE_ENTRY_SIZE 32      /* one section table entry */
@@ -50,8 +50,9 @@ enum {
     VP_SECT_CONDS = 6,         /* required: rule conditions */
     VP_SECT_RULES = 7,         /* required: rules */
     VP_SECT_HS_STREAM_DB = 8,  /* required: serialized Hyperscan stream database */
-    VP_SECT_SIGNATURE = 9,     /* optional, reserved: content defined by a later minor */
-    VP_SECT_LAST_KNOWN = 9
+    VP_SECT_SIGNATURE = 9,     /* optional: Ed25519 signature (minor 1) */
+    VP_SECT_HS_DB_VARIANTS = 10, /* optional: databases for other CPU targets (minor 1) */
+    VP_SECT_LAST_KNOWN = 10
 };
 
 /* Record sizes inside the array sections (after the 8-byte count header). */
@@ -93,6 +94,17 @@ typedef struct vp_bundle_header_info {
  * are written as 0.  The model is not validated: the compiler checks its output
  * by decoding it.  An empty string pool is written as a single NUL. */
 int vp_bundle_encode(const vp_model *m, uint8_t **out, size_t *len);
+
+/* An optional section appended after the standard ones. */
+typedef struct vp_bundle_extra {
+    uint32_t type;
+    const uint8_t *data;
+    size_t size;
+} vp_bundle_extra;
+
+/* Like vp_bundle_encode, followed by the given optional sections in order. */
+int vp_bundle_encode_ex(const vp_model *m, const vp_bundle_extra *extra, size_t n_extra,
+                        uint8_t **out, size_t *len);
 
 /* Validates the header, section table, layout and checksums (not the section
  * contents) and fills *info.  Status, errbuf and *erroff as for decode.

@@ -5,7 +5,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
 #include "../common/bundle_codec.h"
+#include "../common/signing.h"
+#include "../common/error.h"
 #include "plan.h"
 
 typedef struct source {
@@ -21,6 +27,9 @@ struct vp_compiler {
     uint64_t serial;
     int serial_set;
     int run_tests;
+    int cpu_variants;
+    int have_key;
+    uint8_t secret_key[64];
     vp_diags diags;
 };
 
@@ -32,6 +41,7 @@ VP_API vp_status vp_compiler_create(vp_compiler_t **out)
     if (!*out)
         return VP_E_NOMEM;
     (*out)->run_tests = 1;
+    (*out)->cpu_variants = 1;
     return VP_OK;
 }
 
@@ -50,6 +60,7 @@ VP_API void vp_compiler_free(vp_compiler_t *c)
         return;
     sources_free(c);
     vp_diags_free(&c->diags);
+    sodium_memzero(c->secret_key, sizeof(c->secret_key));
     free(c);
 }
 
@@ -152,6 +163,87 @@ VP_API vp_status vp_compiler_set_serial(vp_compiler_t *c, uint64_t serial)
     return VP_OK;
 }
 
+VP_API vp_status vp_compiler_set_signing_key(vp_compiler_t *c, const uint8_t secret_key[64])
+{
+    if (!c || !secret_key)
+        return VP_E_INVALID;
+    memcpy(c->secret_key, secret_key, sizeof(c->secret_key));
+    c->have_key = 1;
+    return VP_OK;
+}
+
+VP_API vp_status vp_compiler_set_signing_key_file(vp_compiler_t *c, const char *path,
+                                                  vp_error_t **err)
+{
+    if (err)
+        *err = NULL;
+    if (!c || !path)
+        return VP_E_INVALID;
+    uint8_t *text = NULL;
+    size_t len = 0;
+    if (read_file(path, &text, &len) != 0)
+        return vp_error_set(err, VP_E_IO, -1, "%s: %s", path, strerror(errno));
+    uint8_t key[VP_SECKEY_BYTES];
+    int bad = vp_keyfile_parse((const char *)text, len, 1, key, sizeof(key));
+    sodium_memzero(text, len);
+    free(text);
+    if (bad)
+        return vp_error_set(err, VP_E_INVALID, -1,
+                            "%s: not a secret key file (expected \"vpatch-ed25519-secret <128 hex "
+                            "digits>\")", path);
+    vp_status st = vp_compiler_set_signing_key(c, key);
+    sodium_memzero(key, sizeof(key));
+    return st;
+}
+
+VP_API vp_status vp_compiler_set_cpu_variants(vp_compiler_t *c, int enable)
+{
+    if (!c || (enable != 0 && enable != 1))
+        return VP_E_INVALID;
+    c->cpu_variants = enable;
+    return VP_OK;
+}
+
+static vp_status write_key_file(const char *path, int secret, const uint8_t *key, size_t n,
+                                vp_error_t **err)
+{
+    char line[256];
+    size_t len = vp_keyfile_format(line, sizeof(line), secret, key, n);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, secret ? 0600 : 0644);
+    vp_status st = VP_OK;
+    if (fd < 0 || write(fd, line, len) != (ssize_t)len)
+        st = vp_error_set(err, VP_E_IO, -1, "%s: %s", path, strerror(errno));
+    if (fd >= 0 && close(fd) != 0 && st == VP_OK)
+        st = vp_error_set(err, VP_E_IO, -1, "%s: %s", path, strerror(errno));
+    sodium_memzero(line, sizeof(line));
+    return st;
+}
+
+VP_API vp_status vp_compiler_keygen(const char *name, vp_error_t **err)
+{
+    if (err)
+        *err = NULL;
+    if (!name || !*name)
+        return vp_error_set(err, VP_E_INVALID, -1, "key name is empty");
+    if (sodium_init() < 0)
+        return vp_error_set(err, VP_E_NOMEM, -1, "libsodium cannot be initialised");
+    uint8_t pk[VP_PUBKEY_BYTES], sk[VP_SECKEY_BYTES];
+    crypto_sign_keypair(pk, sk);
+    size_t n = strlen(name) + 5;
+    char *path = malloc(n);
+    if (!path)
+        return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
+    snprintf(path, n, "%s.key", name);
+    vp_status st = write_key_file(path, 1, sk, sizeof(sk), err);
+    if (st == VP_OK) {
+        snprintf(path, n, "%s.pub", name);
+        st = write_key_file(path, 0, pk, sizeof(pk), err);
+    }
+    sodium_memzero(sk, sizeof(sk));
+    free(path);
+    return st;
+}
+
 VP_API vp_status vp_compiler_set_run_tests(vp_compiler_t *c, int run_tests)
 {
     if (!c || (run_tests != 0 && run_tests != 1))
@@ -189,6 +281,54 @@ static void sort_diags(vp_compiler_t *c)
             d->v[j] = d->v[j - 1];
         d->v[j] = x;
     }
+}
+
+/* Signs encoded bundle bytes: the digest does not cover section offsets, so
+ * re-encoding with the signature section appended keeps what was signed. */
+static vp_status sign_and_encode(const vp_compiler_t *c, const vp_model *m,
+                                 vp_bundle_extra *extra, size_t n_extra, uint8_t **bytes,
+                                 size_t *len)
+{
+    vp_bundle_header_info h;
+    if (vp_bundle_peek(*bytes, *len, &h, NULL, 0, NULL) != VP_OK)
+        return VP_E_INVALID;
+    uint8_t digest[32];
+    vp_sig sig;
+    sig.alg = VP_SIG_ALG_ED25519;
+    memcpy(sig.pubkey, c->secret_key + 32, VP_PUBKEY_BYTES);
+    if (vp_signing_digest(*bytes, &h, digest) != 0 || vp_key_id(sig.pubkey, sig.key_id) != 0 ||
+        crypto_sign_detached(sig.sig, NULL, digest, sizeof(digest), c->secret_key) != 0)
+        return VP_E_NOMEM;
+    uint8_t section[VP_SIG_SECTION_SIZE];
+    vp_sig_write(section, &sig);
+    extra[n_extra].type = VP_SECT_SIGNATURE;
+    extra[n_extra].data = section;
+    extra[n_extra].size = sizeof(section);
+    free(*bytes);
+    *bytes = NULL;
+    return vp_bundle_encode_ex(m, extra, n_extra + 1, bytes, len) == 0 ? VP_OK : VP_E_NOMEM;
+}
+
+static vp_status emit_bundle(const vp_compiler_t *c, const vp_model *m, uint8_t **bytes,
+                             size_t *len)
+{
+    vp_bundle_extra extra[2];
+    size_t n_extra = 0;
+    uint8_t *variants = NULL;
+    size_t variants_len = 0;
+    if (c->cpu_variants && vp_plan_cpu_variants(m, &variants, &variants_len) != 0)
+        return VP_E_NOMEM;
+    if (variants) {
+        extra[n_extra].type = VP_SECT_HS_DB_VARIANTS;
+        extra[n_extra].data = variants;
+        extra[n_extra].size = variants_len;
+        n_extra++;
+    }
+    vp_status st = vp_bundle_encode_ex(m, extra, n_extra, bytes, len) == 0 ? VP_OK : VP_E_NOMEM;
+    if (st == VP_OK && c->have_key)
+        st = sign_and_encode(c, m, extra, n_extra, bytes, len);
+    free(variants);
+    return st;
 }
 
 VP_API vp_status vp_compiler_build(vp_compiler_t *c, uint8_t **bundle, size_t *len)
@@ -230,8 +370,8 @@ VP_API vp_status vp_compiler_build(vp_compiler_t *c, uint8_t **bundle, size_t *l
         st = VP_E_NOMEM;
     uint8_t *bytes = NULL;
     size_t n = 0;
-    if (st == VP_OK && !c->diags.errors && vp_bundle_encode(&m, &bytes, &n) != 0)
-        st = VP_E_NOMEM;
+    if (st == VP_OK && !c->diags.errors)
+        st = emit_bundle(c, &m, &bytes, &n);
     if (st == VP_OK && bytes && c->run_tests && vp_testrun(files, n_files, bytes, n, &c->diags) != 0)
         st = VP_E_COMPILE;
     vp_model_free(&m);

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "../common/chainplan.h"
+#include "../common/dbvariants.h"
+#include "../common/hsflags.h"
 #include "plan.h"
 
 /* ------------------------------------------------------------ growable arrays */
@@ -228,20 +230,6 @@ static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k)
     return (int64_t)b->n_atoms - 1;
 }
 
-static unsigned hs_flags_of(uint32_t aflags)
-{
-    unsigned f = 0;
-    if (aflags & VP_A_CASELESS)
-        f |= HS_FLAG_CASELESS;
-    if (aflags & VP_A_DOTALL)
-        f |= HS_FLAG_DOTALL;
-    if (aflags & VP_A_MULTILINE)
-        f |= HS_FLAG_MULTILINE;
-    if (aflags & VP_A_SINGLEMATCH)
-        f |= HS_FLAG_SINGLEMATCH;
-    return f;
-}
-
 /* ------------------------------------------------------------ checks */
 
 static void check_regex(const vp_src_rule *r, const vp_src_cond *c, vp_diags *d)
@@ -254,7 +242,7 @@ static void check_regex(const vp_src_rule *r, const vp_src_cond *c, vp_diags *d)
     uint32_t aflags = VP_A_REGEX | c->atom_flags;
     hs_expr_info_t *info = NULL;
     hs_compile_error_t *cerr = NULL;
-    if (hs_expression_info(expr, hs_flags_of(aflags), &info, &cerr) != HS_SUCCESS) {
+    if (hs_expression_info(expr, vp_hs_flags_of(aflags), &info, &cerr) != HS_SUCCESS) {
         vp_diag_add(d, VP_DIAG_ERROR, VP_D_REGEX, r->file, c->pattern_mark, r->id,
                     "regex is not supported by Hyperscan: %s",
                     cerr && cerr->message ? cerr->message : "unknown error");
@@ -400,7 +388,7 @@ static int compile_database(builder *b, vp_diags *d)
     }
     for (size_t i = 0; i < b->n_atoms; i++) {
         exprs[i] = b->atoms[i].expr;
-        flags[i] = hs_flags_of(m->atoms[i].flags);
+        flags[i] = vp_hs_flags_of(m->atoms[i].flags);
         ids[i] = (unsigned)i;
     }
     /* A generic x86-64 target: the bundle must load on any CPU Hyperscan runs on. */
@@ -504,4 +492,79 @@ int vp_plan_build(vp_src_file *files, size_t n_files, uint64_t serial, vp_model 
         return b.oom || d->oom ? -1 : 0;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------ CPU variants */
+
+static hs_database_t *compile_for(const vp_model *m, const hs_platform_info_t *platform)
+{
+    const char **exprs = calloc(m->n_atoms, sizeof(char *));
+    unsigned *flags = calloc(m->n_atoms, sizeof(unsigned));
+    unsigned *ids = calloc(m->n_atoms, sizeof(unsigned));
+    hs_database_t *db = NULL;
+    if (exprs && flags && ids) {
+        for (size_t i = 0; i < m->n_atoms; i++) {
+            exprs[i] = vp_model_str(m, m->atoms[i].expr);
+            flags[i] = vp_hs_flags_of(m->atoms[i].flags);
+            ids[i] = (unsigned)i;
+        }
+        hs_compile_error_t *cerr = NULL;
+        if (hs_compile_multi(exprs, flags, ids, (unsigned)m->n_atoms, HS_MODE_STREAM, platform,
+                             &db, &cerr) != HS_SUCCESS) {
+            hs_free_compile_error(cerr);
+            db = NULL;
+        }
+    }
+    free(exprs), free(flags), free(ids);
+    return db;
+}
+
+int vp_plan_cpu_variants(const vp_model *m, uint8_t **section, size_t *len)
+{
+    static const struct {
+        unsigned long long features;
+        unsigned tune;
+    } targets[] = {
+        {HS_CPU_FEATURES_AVX2, HS_TUNE_FAMILY_HSW},
+        {HS_CPU_FEATURES_AVX2 | HS_CPU_FEATURES_AVX512, HS_TUNE_FAMILY_SKX},
+    };
+    *section = NULL;
+    *len = 0;
+    if (m->n_atoms == 0)
+        return 0;
+    vp_db_variant v[sizeof(targets) / sizeof(targets[0])];
+    char *bytes[sizeof(targets) / sizeof(targets[0])] = {NULL};
+    size_t n = 0;
+    int rc = 0;
+    for (size_t t = 0; t < sizeof(targets) / sizeof(targets[0]); t++) {
+        hs_platform_info_t platform;
+        memset(&platform, 0, sizeof(platform));
+        platform.cpu_features = targets[t].features;
+        platform.tune = targets[t].tune;
+        /* A Hyperscan built without a target's support just skips it. */
+        hs_database_t *db = compile_for(m, &platform);
+        if (!db)
+            continue;
+        size_t sz = 0;
+        hs_error_t err = hs_serialize_database(db, &bytes[n], &sz);
+        hs_free_database(db);
+        if (err != HS_SUCCESS) {
+            rc = -1;
+            break;
+        }
+        memset(&v[n], 0, sizeof(v[n]));
+        v[n].cpu_features = targets[t].features;
+        v[n].tune = targets[t].tune;
+        snprintf(v[n].hs_version, sizeof(v[n].hs_version), "%s", hs_version());
+        v[n].db = (const uint8_t *)bytes[n];
+        v[n].size = sz;
+        n++;
+    }
+    if (rc == 0 && n) {
+        *section = vp_db_variants_write(v, n, len);
+        rc = *section ? 0 : -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(bytes[i]);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/bundle_codec.h"
 #include "internal.h"
@@ -132,39 +133,16 @@ static vp_status index_rules(vp_bundle_t *b, vp_error_t **err)
     return VP_OK;
 }
 
-static vp_status load_database(vp_bundle_t *b, vp_error_t **err)
+static double now_ms(void)
 {
-    if (b->m.n_atoms == 0)
-        return VP_OK;
-    const char *bytes = (const char *)b->m.hs_stream_db;
-    size_t len = b->m.hs_stream_db_len;
-    hs_error_t rc = hs_deserialize_database(bytes, len, &b->db);
-    if (rc == HS_DB_VERSION_ERROR || rc == HS_DB_PLATFORM_ERROR) {
-        char *info = NULL;
-        hs_serialized_database_info(bytes, len, &info);
-        vp_status st = vp_error_set(err, VP_E_BUNDLE_PLATFORM, -1,
-                                    "pattern database does not fit this system (%s); this "
-                                    "library runs Hyperscan %s",
-                                    info ? info : "unreadable", hs_version());
-        free(info);
-        return st;
-    }
-    if (rc != HS_SUCCESS)
-        return vp_error_set(err, VP_E_BUNDLE_FORMAT, -1,
-                            "pattern database cannot be deserialized (Hyperscan error %d)", rc);
-    hs_database_t *db = b->db;
-    char *info = NULL;
-    if (hs_database_info(db, &info) == HS_SUCCESS && info && !strstr(info, "STREAM")) {
-        free(info);
-        return vp_error_set(err, VP_E_BUNDLE_FORMAT, -1,
-                            "pattern database is not a streaming database");
-    }
-    free(info);
-    return VP_OK;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-VP_API vp_status vp_bundle_load_memory(const void *data, size_t len, vp_bundle_t **out,
-                                       vp_error_t **err)
+VP_API vp_status vp_bundle_load_memory_ex(const void *data, size_t len,
+                                          const vp_load_options_t *opts, vp_bundle_t **out,
+                                          vp_error_t **err)
 {
     if (err)
         *err = NULL;
@@ -173,18 +151,32 @@ VP_API vp_status vp_bundle_load_memory(const void *data, size_t len, vp_bundle_t
     *out = NULL;
     if (!data && len)
         return vp_error_set(err, VP_E_INVALID, -1, "data is NULL");
+    vp_load_options_t defaults;
+    memset(&defaults, 0, sizeof(defaults));
+    defaults.allow_recompile = 1;
+    if (!opts)
+        opts = &defaults;
+    double t0 = now_ms();
     vp_bundle_t *b = calloc(1, sizeof(*b));
     if (!b)
         return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
     atomic_init(&b->refs, 1);
     char msg[256];
     int64_t off = -1;
-    vp_status st = vp_bundle_decode(data, len, &b->m, msg, sizeof(msg), &off);
+    /* Layout and checksums first, then trust, and only then the contents. */
+    vp_status st = vp_bundle_peek(data, len, &b->hdr, msg, sizeof(msg), &off);
     if (st == VP_OK)
-        st = vp_bundle_peek(data, len, &b->hdr, msg, sizeof(msg), &off);
+        st = vp_verify_bundle(data, &b->hdr, opts, b->key_id, err);
+    else
+        vp_error_set(err, st, off, "%s", msg);
+    if (st == VP_OK) {
+        st = vp_bundle_decode(data, len, &b->m, msg, sizeof(msg), &off);
+        if (st != VP_OK)
+            vp_error_set(err, st, off, "%s", msg);
+    }
     if (st != VP_OK) {
         bundle_destroy(b);
-        return vp_error_set(err, st, off, "%s", msg);
+        return st;
     }
     size_t bad_rule = 0, bad_cond = 0;
     int rc = vp_chainplan_build(&b->m, &b->plan, &bad_rule, &bad_cond);
@@ -201,16 +193,29 @@ VP_API vp_status vp_bundle_load_memory(const void *data, size_t len, vp_bundle_t
     }
     st = index_rules(b, err);
     if (st == VP_OK)
-        st = load_database(b, err);
+        st = vp_select_database(b, data, opts, err);
     if (st != VP_OK) {
         bundle_destroy(b);
         return st;
     }
+    b->load_ms = now_ms() - t0;
     *out = b;
     return VP_OK;
 }
 
+VP_API vp_status vp_bundle_load_memory(const void *data, size_t len, vp_bundle_t **out,
+                                       vp_error_t **err)
+{
+    return vp_bundle_load_memory_ex(data, len, NULL, out, err);
+}
+
 VP_API vp_status vp_bundle_load_file(const char *path, vp_bundle_t **out, vp_error_t **err)
+{
+    return vp_bundle_load_file_ex(path, NULL, out, err);
+}
+
+VP_API vp_status vp_bundle_load_file_ex(const char *path, const vp_load_options_t *opts,
+                                        vp_bundle_t **out, vp_error_t **err)
 {
     if (err)
         *err = NULL;
@@ -251,7 +256,7 @@ VP_API vp_status vp_bundle_load_file(const char *path, vp_bundle_t **out, vp_err
     }
     fclose(f);
     if (st == VP_OK)
-        st = vp_bundle_load_memory(buf, len, out, err);
+        st = vp_bundle_load_memory_ex(buf, len, opts, out, err);
     free(buf);
     return st;
 }
@@ -336,6 +341,9 @@ VP_API vp_status vp_bundle_stats(const vp_bundle_t *b, vp_bundle_stats_t *stats)
     for (size_t i = 0; i < b->hdr.section_count; i++)
         if (b->hdr.sections[i].type == VP_SECT_SIGNATURE)
             full.is_signed = 1;
+    memcpy(full.key_id, b->key_id, sizeof(full.key_id));
+    full.database = b->db_source;
+    full.load_ms = b->load_ms;
     memcpy(stats, &full, stats->size < sizeof(full) ? stats->size : sizeof(full));
     return VP_OK;
 }

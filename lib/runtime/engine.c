@@ -132,18 +132,30 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
     e->chain_bytes = (bundle->plan.n_chains + 7) / 8;
     e->stream_size = sizeof(vp_stream_t) + ((e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7) +
                      bundle->plan.state_size;
+    atomic_init(&e->refs, 1);
     vp_bundle_ref(bundle);
     *out = e;
     return VP_OK;
 }
 
-VP_API void vp_engine_free(vp_engine_t *e)
+void vp_engine_acquire(vp_engine_t *e)
 {
-    if (!e)
+    atomic_fetch_add(&e->refs, 1);
+}
+
+void vp_engine_release(vp_engine_t *e)
+{
+    if (atomic_fetch_sub(&e->refs, 1) != 1)
         return;
     vp_bundle_free(e->bundle);
     free(e->enabled);
     free(e);
+}
+
+VP_API void vp_engine_free(vp_engine_t *e)
+{
+    if (e)
+        vp_engine_release(e);
 }
 
 VP_API int vp_engine_rule_enabled(const vp_engine_t *e, uint32_t id)

@@ -2,7 +2,7 @@
 #ifndef VP_RUNTIME_INTERNAL_H
 #define VP_RUNTIME_INTERNAL_H
 
-#include <hs_runtime.h>
+#include <hs.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,11 +10,9 @@
 #include "vpatch/vpatch.h"
 #include "../common/bundle_codec.h"
 #include "../common/chainplan.h"
+#include "../common/error.h"
 #include "../common/model.h"
 
-/* Fills *err (when err is non-NULL) with a new error; always returns status. */
-vp_status vp_error_set(vp_error_t **err, vp_status status, int64_t offset, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 typedef struct vp_id_index {
     uint32_t id;
@@ -31,6 +29,9 @@ struct vp_bundle {
     atomic_int refs;
     vp_model m;
     vp_bundle_header_info hdr;  /* header and section table as stored */
+    char key_id[17];            /* signer, "" when unsigned */
+    const char *db_source;      /* which database is in use (vp_bundle_stats) */
+    double load_ms;
     vp_chainplan plan;
     hs_database_t *db;          /* NULL when the bundle has no atoms */
     const char **strptrs;       /* strlist resolved to pointers */
@@ -45,6 +46,14 @@ struct vp_bundle {
     size_t n_open_negs;
 };
 
+struct vp_load_options {
+    uint8_t (*keys)[32];
+    size_t n_keys;
+    uint64_t min_serial;
+    int allow_recompile;
+    unsigned flags;             /* VP_LOAD_* */
+};
+
 struct vp_engine_options {
     vp_mode mode;
     int detect_only;
@@ -53,6 +62,7 @@ struct vp_engine_options {
 };
 
 struct vp_engine {
+    atomic_int refs;            /* the host's, plus one per open stream */
     vp_bundle_t *bundle;        /* holds a reference */
     const vp_model *m;
     const vp_chainplan *plan;
@@ -65,8 +75,11 @@ struct vp_engine {
     size_t stream_size;         /* sizeof(vp_stream) + bitmaps + element state */
 };
 
+#define VP_SCRATCH_MAX_BUNDLES 8
+
 struct vp_scratch {
-    const vp_engine_t *engine;
+    const vp_bundle_t *bundles[VP_SCRATCH_MAX_BUNDLES]; /* whose databases hs fits */
+    size_t n_bundles;
     hs_scratch_t *hs;
     atomic_flag busy;
 };
@@ -105,6 +118,16 @@ void vp_chain_on_match(vp_stream_t *s, uint32_t atom, uint64_t end);
 void vp_chain_flush(vp_stream_t *s, uint64_t upto, int inclusive);
 void vp_chain_gap(vp_stream_t *s, uint64_t gap_start, uint64_t gap_end);
 void vp_chain_close(vp_stream_t *s);
+
+/* verify.c: signature and serial policy, before anything is deserialized. */
+vp_status vp_verify_bundle(const uint8_t *data, const vp_bundle_header_info *h,
+                           const vp_load_options_t *opts, char key_id[17], vp_error_t **err);
+/* dbselect.c: the best database for this system, or a recompiled one. */
+vp_status vp_select_database(vp_bundle_t *b, const uint8_t *data, const vp_load_options_t *opts,
+                             vp_error_t **err);
+/* engine.c */
+void vp_engine_acquire(vp_engine_t *e);
+void vp_engine_release(vp_engine_t *e);
 
 /* bundle.c */
 void vp_bundle_ref(vp_bundle_t *b);

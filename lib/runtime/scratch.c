@@ -1,5 +1,6 @@
 /* Scratch: per-thread working memory (wraps Hyperscan's scratch). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -14,13 +15,38 @@ VP_API vp_status vp_scratch_alloc(const vp_engine_t *engine, vp_scratch_t **out)
     if (!s)
         return VP_E_NOMEM;
     atomic_flag_clear(&s->busy);
-    s->engine = engine;
-    if (engine->bundle->db && hs_alloc_scratch(engine->bundle->db, &s->hs) != HS_SUCCESS) {
+    vp_status st = vp_scratch_reserve(s, engine);
+    if (st != VP_OK) {
         free(s);
-        return VP_E_NOMEM;
+        return st;
     }
     *out = s;
     return VP_OK;
+}
+
+VP_API vp_status vp_scratch_reserve(vp_scratch_t *s, const vp_engine_t *engine)
+{
+    if (!s || !engine)
+        return VP_E_INVALID;
+    const vp_bundle_t *b = engine->bundle;
+    for (size_t i = 0; i < s->n_bundles; i++)
+        if (s->bundles[i] == b)
+            return VP_OK;
+    if (atomic_flag_test_and_set(&s->busy))
+        return VP_E_SCRATCH_IN_USE;
+    /* Growing keeps the scratch valid for the databases it already served. */
+    vp_status st = VP_OK;
+    if (b->db && hs_alloc_scratch(b->db, &s->hs) != HS_SUCCESS)
+        st = VP_E_NOMEM;
+    if (st == VP_OK) {
+        if (s->n_bundles == VP_SCRATCH_MAX_BUNDLES) {
+            memmove(s->bundles, s->bundles + 1, sizeof(s->bundles[0]) * (VP_SCRATCH_MAX_BUNDLES - 1));
+            s->n_bundles--;
+        }
+        s->bundles[s->n_bundles++] = b;
+    }
+    atomic_flag_clear(&s->busy);
+    return st;
 }
 
 VP_API void vp_scratch_free(vp_scratch_t *s)

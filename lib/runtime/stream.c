@@ -52,6 +52,9 @@ VP_API vp_status vp_stream_open(const vp_engine_t *e, vp_proto proto, uint16_t p
         free(s);
         return VP_E_NOMEM;
     }
+    /* The stream keeps its engine alive: a host may replace and free the
+     * engine while this stream finishes on it. */
+    vp_engine_acquire((vp_engine_t *)e);
     *out = s;
     return VP_OK;
 }
@@ -79,7 +82,10 @@ static vp_status scratch_acquire(vp_stream_t *s, vp_scratch_t *scratch)
 {
     if (!scratch)
         return VP_E_INVALID;
-    if (scratch->engine->bundle != s->bundle)
+    size_t i = 0;
+    while (i < scratch->n_bundles && scratch->bundles[i] != s->bundle)
+        i++;
+    if (i == scratch->n_bundles)
         return VP_E_SCRATCH_MISMATCH;
     if (atomic_flag_test_and_set(&scratch->busy))
         return VP_E_SCRATCH_IN_USE;
@@ -187,7 +193,9 @@ VP_API void vp_stream_free(vp_stream_t *s)
         return;
     if (s->hs)
         hs_close_stream(s->hs, NULL, NULL, NULL);
+    vp_engine_t *e = (vp_engine_t *)s->engine;
     free(s);
+    vp_engine_release(e);
 }
 
 VP_API vp_status vp_scan_datagram(const vp_engine_t *e, vp_proto proto, uint16_t port,

@@ -166,6 +166,31 @@ class Cli(unittest.TestCase):
         evs = self.events(self.scan("--detect-only"))
         self.assertEqual([e["verdict"] for e in evs], ["allow", "allow"])
 
+    def test_signed_bundles(self):
+        key = os.path.join(self.dir, "vendor")
+        other = os.path.join(self.dir, "other")
+        for name in (key, other):
+            r = run(RULEC, "keygen", "-o", name)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(os.stat(key + ".key").st_mode & 0o777, 0o600)
+        self.assertTrue(open(key + ".pub").read().startswith("vpatch-ed25519-public "))
+        signed = os.path.join(self.dir, "signed.vpb")
+        r = run(RULEC, "compile", "--sign", key + ".key", "-o", signed, self.rules)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(run(RULEC, "inspect", "--json", signed).stdout)
+        self.assertTrue(doc["signed"])
+        self.assertRegex(doc["key_id"], r"^[0-9a-f]{16}$")
+        ok = run(VPSCAN, "-b", signed, "--pubkey", key + ".pub", "--stream", self.stream, "--port", "80")
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertEqual(len(ok.stdout.splitlines()), 2)
+        wrong = run(VPSCAN, "-b", signed, "--pubkey", other + ".pub", "--stream", self.stream, "--port", "80")
+        self.assertEqual(wrong.returncode, 3)
+        self.assertIn("not trusted", wrong.stderr)
+        unsigned = self.scan("--pubkey", key + ".pub")
+        self.assertEqual(unsigned.returncode, 3)
+        self.assertIn("not signed", unsigned.stderr)
+        self.assertEqual(run(RULEC, "compile", "--sign", self.rules, "-o", signed, self.rules).returncode, 2)
+
     def test_udp_datagram(self):
         dgram = os.path.join(self.dir, "dns.bin")
         with open(dgram, "wb") as f:
@@ -181,7 +206,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(self.scan("--chunk", "0").returncode, 2)
         self.assertEqual(self.scan(stream=os.path.join(self.dir, "none.bin")).returncode, 2)
         self.assertEqual(run(VPSCAN, "-b", self.bundle).returncode, 2)
-        self.assertEqual(self.scan("--pubkey", "vendor.pub").returncode, 3)
+        self.assertEqual(self.scan("--pubkey", os.path.join(self.dir, "none.pub")).returncode, 2)
         junk = os.path.join(self.dir, "junk.vpb")
         with open(junk, "wb") as f:
             f.write(b"\x89VPB\r\n\x1a\n" + b"\x00" * 100)
