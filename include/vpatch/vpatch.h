@@ -216,6 +216,15 @@ VP_API vp_status vp_engine_options_disable(vp_engine_options_t *opts, const uint
 /** Detect-only: events are reported but no verdict turns to BLOCK. */
 VP_API vp_status vp_engine_options_set_detect_only(vp_engine_options_t *opts, int detect_only);
 
+/** HTTP inspection limits (0 keeps the default): bytes of start line and
+ *  header block kept per message (default 8192; a longer header is truncated
+ *  and reported as the anomaly http.header.limit), decoded body bytes
+ *  inspected per message (default 1 MiB), bytes inflated per compressed body
+ *  (default 4 MiB; beyond it, or beyond a 1000:1 ratio, inflating stops and
+ *  http.body.decompression_limit is reported). */
+VP_API vp_status vp_engine_options_set_http_limits(vp_engine_options_t *opts, size_t header_bytes,
+                                                   size_t body_bytes, size_t decompressed_bytes);
+
 /** Creates an immutable engine.  opts may be NULL (defaults).  An id in the
  *  enable/disable lists that the bundle lacks gives VP_E_UNKNOWN_RULE. */
 VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t *opts,
@@ -278,6 +287,25 @@ VP_API vp_verdict vp_stream_verdict(const vp_stream_t *stream);
 VP_API uint64_t vp_stream_offset(const vp_stream_t *stream);
 /** Frees a stream (closed or not: an unclosed stream is discarded silently). NULL ok. */
 VP_API void vp_stream_free(vp_stream_t *stream);
+
+/** Pairs the two directions of one flow so that the HTTP response parser
+ *  knows the request methods (a response to HEAD has no body; a 2xx answer to
+ *  CONNECT starts a tunnel).  Optional.  Linked streams must be scanned by one
+ *  thread at a time (they share state); freeing either unlinks them. */
+VP_API vp_status vp_stream_link(vp_stream_t *to_server, vp_stream_t *to_client);
+
+/** Counters of one stream; set `size` to sizeof(vp_stream_stats_t) first. */
+typedef struct vp_stream_stats {
+    size_t size;
+    uint64_t bytes;            /**< bytes seen, gaps included */
+    int http;                  /**< 1 while parsed as HTTP, 0 otherwise */
+    uint64_t http_messages;    /**< requests or responses parsed */
+    uint64_t http_limit_hits;  /**< header, body or decompression limits reached */
+    uint64_t http_anomalies;   /**< protocol anomalies seen (reported or not) */
+    size_t http_bytes;         /**< memory of the HTTP side of this stream */
+} vp_stream_stats_t;
+
+VP_API vp_status vp_stream_stats(const vp_stream_t *stream, vp_stream_stats_t *stats);
 
 /** Scans one datagram as a stream of its own (open + scan + close + free). */
 VP_API vp_status vp_scan_datagram(const vp_engine_t *engine, vp_proto proto, uint16_t server_port,

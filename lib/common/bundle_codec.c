@@ -4,6 +4,7 @@
  * bundle is untrusted input: nothing is used before it has been bounded.
  */
 #include "bundle_codec.h"
+#include "buffers.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@ static const char *const section_names[VP_SECT_LAST_KNOWN + 1] = {
     [VP_SECT_HS_STREAM_DB] = "HS_STREAM_DB",
     [VP_SECT_SIGNATURE] = "SIGNATURE",
     [VP_SECT_HS_DB_VARIANTS] = "HS_DB_VARIANTS",
+    [VP_SECT_HS_BUFFER_DBS] = "HS_BUFFER_DBS",
 };
 
 const char *vp_bundle_section_name(uint32_t type)
@@ -747,6 +749,14 @@ static vp_status dec_atoms(dec *c)
         if (a->flags & ~(uint32_t)VP_A_ALL_FLAGS)
             return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
                         "ATOMS[%zu]: unknown flag bits 0x%08" PRIx32, i, a->flags);
+        uint32_t buf = VP_BUF_OF(a->flags);
+        if (buf >= VP_BUF_COUNT || ((a->flags & VP_A_ANOMALY) != 0) != (buf == VP_BUF_ANOMALY) ||
+            ((a->flags & VP_A_ANOMALY) && (a->flags & VP_A_REGEX)))
+            return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
+                        "ATOMS[%zu]: bad buffer %" PRIu32 " for its kind", i, buf);
+        if ((a->flags & VP_A_ANOMALY) && vp_anomaly_by_name(vp_model_str(c->m, a->expr)) < 0)
+            return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at,
+                        "ATOMS[%zu]: unknown anomaly \"%s\"", i, vp_model_str(c->m, a->expr));
     }
     return VP_OK;
 }
@@ -792,6 +802,14 @@ static vp_status check_cond_kind(const dec *c, size_t i, const vp_mcond *k, uint
     if (regex && (k->flags & VP_C_RELATIVE))
         return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
                     "CONDS[%zu]: a regex condition cannot be relative", i);
+    uint32_t aflags = c->m->atoms[k->atom].flags;
+    if (VP_BUF_OF(k->flags) != VP_BUF_OF(aflags))
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
+                    "CONDS[%zu]: buffer disagrees with atom %" PRIu32, i, k->atom);
+    if ((aflags & VP_A_ANOMALY) &&
+        (k->flags & (VP_C_RELATIVE | VP_C_NEGATE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH)))
+        return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
+                    "CONDS[%zu]: an anomaly condition takes no modifiers", i);
     return VP_OK;
 }
 
@@ -982,6 +1000,11 @@ static vp_status check_rule_chain(const dec *c, size_t i, const vp_mrule *u)
             return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
                         "RULES[%zu] (id %" PRIu32 "): relative condition CONDS[%" PRIu32 "] "
                         "follows a negated condition", i, u->id, u->cond_first + j);
+        if (VP_BUF_OF(k[j - 1].flags) != VP_BUF_OF(k[j].flags))
+            return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
+                        "RULES[%zu] (id %" PRIu32 "): relative condition CONDS[%" PRIu32 "] "
+                        "inspects another buffer than the one before it", i, u->id,
+                        u->cond_first + j);
     }
     return VP_OK;
 }
@@ -1057,12 +1080,16 @@ static vp_status check_unique_ids(dec *c)
 static vp_status dec_hsdb(dec *c)
 {
     const vp_bundle_section_info *s = find_section(c, VP_SECT_HS_STREAM_DB);
-    if (c->m->n_atoms > 0 && s->size == 0)
+    /* The database holds the atoms of the raw stream buffer only. */
+    size_t stream_atoms = 0;
+    for (size_t i = 0; i < c->m->n_atoms; i++)
+        stream_atoms += VP_BUF_OF(c->m->atoms[i].flags) == VP_BUF_STREAM;
+    if (stream_atoms > 0 && s->size == 0)
         return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
-                    "HS_STREAM_DB is empty but there are %zu atoms", c->m->n_atoms);
-    if (c->m->n_atoms == 0 && s->size != 0)
+                    "HS_STREAM_DB is empty but there are %zu stream atoms", stream_atoms);
+    if (stream_atoms == 0 && s->size != 0)
         return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
-                    "HS_STREAM_DB must be empty when there are no atoms");
+                    "HS_STREAM_DB must be empty when there are no stream atoms");
     if (s->size == 0)
         return VP_OK;
     c->m->hs_stream_db = malloc((size_t)s->size);

@@ -19,7 +19,7 @@
 #define VP_BUNDLE_MAGIC_LEN 8
 
 #define VP_BUNDLE_MAJOR 1
-#define VP_BUNDLE_MINOR 1
+#define VP_BUNDLE_MINOR 2
 
 #define VP_BUNDLE_HEADER_SIZE 48     /* fixed header, major 1 */
 #define VP_BUNDLE_ENTRY_SIZE 32      /* one section table entry */
@@ -52,7 +52,8 @@ enum {
     VP_SECT_HS_STREAM_DB = 8,  /* required: serialized Hyperscan stream database */
     VP_SECT_SIGNATURE = 9,     /* optional: Ed25519 signature (minor 1) */
     VP_SECT_HS_DB_VARIANTS = 10, /* optional: databases for other CPU targets (minor 1) */
-    VP_SECT_LAST_KNOWN = 10
+    VP_SECT_HS_BUFFER_DBS = 11,  /* optional: databases of the HTTP buffers (minor 2) */
+    VP_SECT_LAST_KNOWN = 11
 };
 
 /* Record sizes inside the array sections (after the 8-byte count header). */

@@ -1,4 +1,5 @@
 #include "chainplan.h"
+#include "buffers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,10 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
     out->elems = calloc(m->n_conds ? m->n_conds : 1, sizeof(vp_elem));
     out->rule_chain_first = calloc(m->n_rules + 1, sizeof(uint32_t));
     out->chain_rule = calloc(m->n_conds ? m->n_conds : 1, sizeof(uint32_t));
-    if (!out->elems || !out->rule_chain_first || !out->chain_rule) {
+    out->chain_buf = calloc(m->n_conds ? m->n_conds : 1, 1);
+    out->rule_http = calloc(m->n_rules ? m->n_rules : 1, 1);
+    if (!out->elems || !out->rule_chain_first || !out->chain_rule || !out->chain_buf ||
+        !out->rule_http) {
         vp_chainplan_free(out);
         return -1;
     }
@@ -91,11 +95,15 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
             vp_elem *el = &out->elems[ci];
             int relative = (c->flags & VP_C_RELATIVE) != 0;
             int negated = (c->flags & VP_C_NEGATE) != 0;
+            el->buf = (uint8_t)VP_BUF_OF(c->flags);
             if (!relative) {
                 out->chain_rule[chain] = (uint32_t)r;
+                out->chain_buf[chain] = el->buf;
                 chain++;
                 late_prev = 0;
             }
+            if (el->buf != VP_BUF_STREAM)
+                out->rule_http[r] = 1;
             el->rule = (uint32_t)r;
             el->chain = chain - 1;
             el->kind = relative ? (negated ? VP_EK_REL_NEG : VP_EK_REL_POS)
@@ -127,5 +135,7 @@ void vp_chainplan_free(vp_chainplan *p)
     free(p->elems);
     free(p->rule_chain_first);
     free(p->chain_rule);
+    free(p->chain_buf);
+    free(p->rule_http);
     memset(p, 0, sizeof(*p));
 }

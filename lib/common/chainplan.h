@@ -32,6 +32,7 @@ typedef struct vp_elem {
     uint8_t is_tail;     /* last element of its chain */
     uint8_t is_regex;
     uint8_t has_within;
+    uint8_t buf;         /* VP_BUF_* inspected */
     uint32_t length;     /* literal length (0 for a regex) */
     uint64_t min_start;  /* absolute window: match start >= (literals only) */
     uint64_t max_end;    /* absolute window: match end <= (UINT64_MAX when open) */
@@ -52,6 +53,8 @@ typedef struct vp_chainplan {
     uint32_t *rule_chain_first; /* per rule: first chain index; n_rules+1 entries */
     size_t n_chains;
     uint32_t *chain_rule;       /* per chain: rule index */
+    uint8_t *chain_buf;         /* per chain: the buffer all its elements inspect */
+    uint8_t *rule_http;         /* per rule: 1 when some chain is not on the raw stream */
     size_t state_size;          /* bytes of element state per stream (all rules) */
 } vp_chainplan;
 

@@ -72,3 +72,59 @@ uint8_t *vp_db_variants_write(const vp_db_variant *v, size_t n, size_t *len)
     *len = w.len;
     return w.buf;
 }
+
+int vp_buffer_dbs_parse(const uint8_t *p, uint64_t size, vp_buffer_db *out, uint64_t *bad_at)
+{
+    vp_reader r = vp_reader_init(p, (size_t)size);
+    uint32_t count = vp_get_u32(&r);
+    uint32_t reserved = vp_get_u32(&r);
+    if (r.err || reserved || count > VP_MAX_BUFFER_DBS) {
+        *bad_at = 0;
+        return -1;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        size_t at = r.pos;
+        out[i].buf = vp_get_u32(&r);
+        uint32_t res = vp_get_u32(&r);
+        out[i].size = vp_get_u64(&r);
+        if (r.err || res || out[i].size == 0 || out[i].size > vp_reader_left(&r)) {
+            *bad_at = at;
+            return -1;
+        }
+        out[i].db = vp_get_bytes(&r, (size_t)out[i].size);
+        size_t pad = (size_t)((8 - out[i].size % 8) % 8);
+        const uint8_t *zeros = vp_get_bytes(&r, pad);
+        for (size_t k = 0; zeros && k < pad; k++)
+            if (zeros[k])
+                zeros = NULL;
+        if (r.err || !zeros) {
+            *bad_at = at;
+            return -1;
+        }
+    }
+    if (vp_reader_left(&r)) {
+        *bad_at = r.pos;
+        return -1;
+    }
+    return (int)count;
+}
+
+uint8_t *vp_buffer_dbs_write(const vp_buffer_db *v, size_t n, size_t *len)
+{
+    vp_writer w = {0};
+    vp_put_u32(&w, (uint32_t)n);
+    vp_put_u32(&w, 0);
+    for (size_t i = 0; i < n; i++) {
+        vp_put_u32(&w, v[i].buf);
+        vp_put_u32(&w, 0);
+        vp_put_u64(&w, v[i].size);
+        vp_put_bytes(&w, v[i].db, (size_t)v[i].size);
+        vp_put_zeros(&w, (size_t)((8 - v[i].size % 8) % 8));
+    }
+    if (w.oom) {
+        vp_writer_free(&w);
+        return NULL;
+    }
+    *len = w.len;
+    return w.buf;
+}

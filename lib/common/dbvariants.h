@@ -31,4 +31,22 @@ int vp_db_variants_parse(const uint8_t *p, uint64_t size, vp_db_variant *out, ui
 /* Serializes; returns a malloc'd buffer, NULL when out of memory. */
 uint8_t *vp_db_variants_write(const vp_db_variant *v, size_t n, size_t *len);
 
+/*
+ * The HS_BUFFER_DBS section: one streaming database per HTTP buffer that has
+ * conditions (baseline target), ids being global atom indices.
+ *   u32 count, u32 reserved (0)
+ *   count times: u32 buffer (VP_BUF_*), u32 reserved (0), u64 size,
+ *                size bytes serialized database, zero padding to 8 bytes.
+ */
+typedef struct vp_buffer_db {
+    uint32_t buf;
+    const uint8_t *db;
+    uint64_t size;
+} vp_buffer_db;
+
+#define VP_MAX_BUFFER_DBS 16
+
+int vp_buffer_dbs_parse(const uint8_t *p, uint64_t size, vp_buffer_db *out, uint64_t *bad_at);
+uint8_t *vp_buffer_dbs_write(const vp_buffer_db *v, size_t n, size_t *len);
+
 #endif

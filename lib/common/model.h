@@ -26,7 +26,8 @@ enum {
     VP_C_HAS_DEPTH = 1u << 4,
     VP_C_HAS_DISTANCE = 1u << 5,
     VP_C_HAS_WITHIN = 1u << 6,
-    VP_C_ALL_FLAGS = (1u << 7) - 1
+    /* bits 8..11: the inspected buffer (VP_BUF_*, lib/common/buffers.h) */
+    VP_C_ALL_FLAGS = ((1u << 7) - 1) | (0xfu << 8)
 };
 #define VP_C_RELATIVE (VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN)
 
@@ -39,7 +40,9 @@ enum {
     VP_A_EXTENDED = 1u << 4,   /* regex flag x */
     VP_A_SINGLEMATCH = 1u << 5,/* only the first match matters (Hyperscan SINGLEMATCH) */
     VP_A_START_ANCHORED = 1u << 6, /* regex uses ^ or \A: valid only before any gap */
-    VP_A_ALL_FLAGS = (1u << 7) - 1
+    VP_A_ANOMALY = 1u << 7,    /* not a pattern: `expr` names an HTTP anomaly */
+    /* bits 8..11: the buffer the atom is matched in (VP_BUF_*) */
+    VP_A_ALL_FLAGS = ((1u << 8) - 1) | (0xfu << 8)
 };
 
 typedef struct vp_port_range {
@@ -96,6 +99,9 @@ typedef struct vp_model {
     size_t n_atoms;
     uint8_t *hs_stream_db;  /* serialized Hyperscan streaming database of all atoms */
     size_t hs_stream_db_len;
+    /* Compiler side only (not decoded from bundles): the HS_BUFFER_DBS section. */
+    uint8_t *hs_buffer_dbs;
+    size_t hs_buffer_dbs_len;
 } vp_model;
 
 void vp_model_free(vp_model *m);

@@ -15,8 +15,10 @@
 typedef struct vp_src_cond {
     vp_mark mark;           /* the condition mapping */
     vp_mark pattern_mark;   /* the content/hex/regex value */
+    vp_mark buffer_mark;    /* the buffer value (the condition when absent) */
     int is_regex;
-    uint8_t *bytes;         /* literal bytes, or regex text; always NUL-terminated */
+    int is_anomaly;         /* `anomaly: NAME`: bytes hold the name */
+    uint8_t *bytes;         /* literal bytes, regex text or anomaly name; NUL-terminated */
     size_t len;             /* literal length / regex text length */
     uint32_t flags;         /* VP_C_* (HAS_*, NEGATE, NOCASE, REGEX) */
     uint32_t atom_flags;    /* VP_A_* for the regex flags (i s m x) */

@@ -312,8 +312,14 @@ static vp_status sign_and_encode(const vp_compiler_t *c, const vp_model *m,
 static vp_status emit_bundle(const vp_compiler_t *c, const vp_model *m, uint8_t **bytes,
                              size_t *len)
 {
-    vp_bundle_extra extra[2];
+    vp_bundle_extra extra[3];
     size_t n_extra = 0;
+    if (m->hs_buffer_dbs) {
+        extra[n_extra].type = VP_SECT_HS_BUFFER_DBS;
+        extra[n_extra].data = m->hs_buffer_dbs;
+        extra[n_extra].size = m->hs_buffer_dbs_len;
+        n_extra++;
+    }
     uint8_t *variants = NULL;
     size_t variants_len = 0;
     if (c->cpu_variants && vp_plan_cpu_variants(m, &variants, &variants_len) != 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/chainplan.h"
+#include "../common/buffers.h"
 #include "../common/dbvariants.h"
 #include "../common/hsflags.h"
 #include "plan.h"
@@ -193,7 +194,14 @@ static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k)
     const vp_src_cond *c = &r->conds[k];
     uint32_t flags = c->is_regex ? (VP_A_REGEX | c->atom_flags)
                                  : ((c->flags & VP_C_NOCASE) ? VP_A_CASELESS : 0);
-    char *expr = c->is_regex ? regex_expr(c) : literal_expr(c->bytes, c->len);
+    char *expr;
+    if (c->is_anomaly) {
+        flags = VP_A_ANOMALY;
+        expr = strdup((const char *)c->bytes);
+    } else {
+        expr = c->is_regex ? regex_expr(c) : literal_expr(c->bytes, c->len);
+    }
+    flags |= c->flags & VP_BUF_MASK;
     if (!expr)
         return -1;
     if (c->is_regex && regex_start_anchored(expr))
@@ -374,62 +382,134 @@ static void check_lookback(vp_src_file *files, size_t n_files, const vp_model *m
     vp_chainplan_free(&plan);
 }
 
+/* The Hyperscan inputs for the atoms of one buffer; returns how many. */
+static unsigned collect_atoms(const vp_model *m, int buf, const char **exprs, unsigned *flags,
+                              unsigned *ids)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < m->n_atoms; i++) {
+        uint32_t f = m->atoms[i].flags;
+        if ((int)VP_BUF_OF(f) != buf || (f & VP_A_ANOMALY))
+            continue;
+        exprs[n] = vp_model_str(m, m->atoms[i].expr);
+        flags[n] = vp_hs_flags_of(f);
+        ids[n++] = (unsigned)i;
+    }
+    return n;
+}
+
+/* Compiles one buffer's atoms for a platform.  Returns the database (NULL
+ * when the buffer has no atoms or on failure; *failed then tells). */
+static hs_database_t *compile_buffer(const vp_model *m, int buf,
+                                     const hs_platform_info_t *platform, hs_compile_error_t **cerr,
+                                     unsigned *failed_atom, int *failed)
+{
+    size_t cap = m->n_atoms ? m->n_atoms : 1;
+    const char **exprs = calloc(cap, sizeof(char *));
+    unsigned *flags = calloc(cap, sizeof(unsigned));
+    unsigned *ids = calloc(cap, sizeof(unsigned));
+    hs_database_t *db = NULL;
+    *failed = 0;
+    *cerr = NULL;
+    if (!exprs || !flags || !ids) {
+        *failed = -1;
+    } else {
+        unsigned n = collect_atoms(m, buf, exprs, flags, ids);
+        if (n && hs_compile_multi(exprs, flags, ids, n, HS_MODE_STREAM, platform, &db, cerr) !=
+                     HS_SUCCESS) {
+            *failed = 1;
+            db = NULL;
+            if (*cerr && (*cerr)->expression >= 0 && (unsigned)(*cerr)->expression < n)
+                *failed_atom = ids[(*cerr)->expression];
+            else
+                *failed_atom = UINT32_MAX;
+        }
+    }
+    free(exprs), free(flags), free(ids);
+    return db;
+}
+
+static int serialize(hs_database_t *db, uint8_t **out, size_t *len)
+{
+    char *bytes = NULL;
+    int rc = hs_serialize_database(db, &bytes, len) == HS_SUCCESS ? 0 : -1;
+    hs_free_database(db);
+    if (rc == 0) {
+        *out = malloc(*len);
+        if (*out)
+            memcpy(*out, bytes, *len);
+        else
+            rc = -1;
+    }
+    free(bytes);
+    return rc;
+}
+
+/* A generic x86-64 target: the bundle must load on any CPU Hyperscan runs on. */
+static void baseline_platform(hs_platform_info_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->tune = HS_TUNE_FAMILY_GENERIC;
+}
+
 static int compile_database(builder *b, vp_diags *d)
 {
     vp_model *m = b->m;
-    if (b->n_atoms == 0)
-        return 0;
-    const char **exprs = calloc(b->n_atoms, sizeof(char *));
-    unsigned *flags = calloc(b->n_atoms, sizeof(unsigned));
-    unsigned *ids = calloc(b->n_atoms, sizeof(unsigned));
-    if (!exprs || !flags || !ids) {
-        free(exprs), free(flags), free(ids);
-        return -1;
-    }
-    for (size_t i = 0; i < b->n_atoms; i++) {
-        exprs[i] = b->atoms[i].expr;
-        flags[i] = vp_hs_flags_of(m->atoms[i].flags);
-        ids[i] = (unsigned)i;
-    }
-    /* A generic x86-64 target: the bundle must load on any CPU Hyperscan runs on. */
     hs_platform_info_t platform;
-    memset(&platform, 0, sizeof(platform));
-    platform.tune = HS_TUNE_FAMILY_GENERIC;
-    hs_database_t *db = NULL;
-    hs_compile_error_t *cerr = NULL;
-    hs_error_t rc = hs_compile_multi(exprs, flags, ids, (unsigned)b->n_atoms, HS_MODE_STREAM,
-                                     &platform, &db, &cerr);
-    free(exprs), free(flags), free(ids);
-    if (rc != HS_SUCCESS) {
-        const atom_src *a = cerr && cerr->expression >= 0 && (size_t)cerr->expression < b->n_atoms
-                                ? &b->atoms[cerr->expression]
-                                : NULL;
-        const char *msg = cerr && cerr->message ? cerr->message : "unknown error";
-        if (a)
-            vp_diag_add(d, VP_DIAG_ERROR, VP_D_REGEX, a->first_rule->file,
-                        a->first_user->pattern_mark, a->first_rule->id,
-                        "pattern cannot be compiled by Hyperscan: %s", msg);
-        else
-            vp_diag_add(d, VP_DIAG_ERROR, VP_D_INTERNAL, "", (vp_mark){0, 0}, 0,
-                        "Hyperscan cannot build the rule set: %s", msg);
-        hs_free_compile_error(cerr);
-        return 0;
+    baseline_platform(&platform);
+    vp_buffer_db dbs[VP_MAX_BUFFER_DBS];
+    uint8_t *blobs[VP_BUF_COUNT] = {NULL};
+    size_t n_dbs = 0;
+    int rc = 0;
+    for (int buf = 0; buf < VP_BUF_ANOMALY && rc == 0; buf++) {
+        hs_compile_error_t *cerr;
+        unsigned bad_atom = 0;
+        int failed;
+        hs_database_t *db = compile_buffer(m, buf, &platform, &cerr, &bad_atom, &failed);
+        if (failed < 0) {
+            rc = -1;
+            break;
+        }
+        if (failed) {
+            const char *msg = cerr && cerr->message ? cerr->message : "unknown error";
+            if (bad_atom < b->n_atoms)
+                vp_diag_add(d, VP_DIAG_ERROR, VP_D_REGEX, b->atoms[bad_atom].first_rule->file,
+                            b->atoms[bad_atom].first_user->pattern_mark,
+                            b->atoms[bad_atom].first_rule->id,
+                            "pattern cannot be compiled by Hyperscan: %s", msg);
+            else
+                vp_diag_add(d, VP_DIAG_ERROR, VP_D_INTERNAL, "", (vp_mark){0, 0}, 0,
+                            "Hyperscan cannot build the %s database: %s", vp_buf_name(buf), msg);
+            hs_free_compile_error(cerr);
+            continue;
+        }
+        if (!db)
+            continue;
+        size_t len = 0;
+        uint8_t *bytes = NULL;
+        if (serialize(db, &bytes, &len) != 0) {
+            rc = -1;
+            break;
+        }
+        if (buf == VP_BUF_STREAM) {
+            m->hs_stream_db = bytes;
+            m->hs_stream_db_len = len;
+        } else {
+            blobs[buf] = bytes;
+            dbs[n_dbs].buf = (uint32_t)buf;
+            dbs[n_dbs].db = bytes;
+            dbs[n_dbs].size = len;
+            n_dbs++;
+        }
     }
-    char *bytes = NULL;
-    size_t len = 0;
-    rc = hs_serialize_database(db, &bytes, &len);
-    hs_free_database(db);
-    if (rc != HS_SUCCESS)
-        return -1;
-    m->hs_stream_db = malloc(len);
-    if (!m->hs_stream_db) {
-        free(bytes);
-        return -1;
+    if (rc == 0 && n_dbs) {
+        m->hs_buffer_dbs = vp_buffer_dbs_write(dbs, n_dbs, &m->hs_buffer_dbs_len);
+        if (!m->hs_buffer_dbs)
+            rc = -1;
     }
-    memcpy(m->hs_stream_db, bytes, len);
-    m->hs_stream_db_len = len;
-    free(bytes);
-    return 0;
+    for (int buf = 0; buf < VP_BUF_COUNT; buf++)
+        free(blobs[buf]);
+    return rc;
 }
 
 static void builder_free(builder *b)
@@ -498,24 +578,11 @@ int vp_plan_build(vp_src_file *files, size_t n_files, uint64_t serial, vp_model 
 
 static hs_database_t *compile_for(const vp_model *m, const hs_platform_info_t *platform)
 {
-    const char **exprs = calloc(m->n_atoms, sizeof(char *));
-    unsigned *flags = calloc(m->n_atoms, sizeof(unsigned));
-    unsigned *ids = calloc(m->n_atoms, sizeof(unsigned));
-    hs_database_t *db = NULL;
-    if (exprs && flags && ids) {
-        for (size_t i = 0; i < m->n_atoms; i++) {
-            exprs[i] = vp_model_str(m, m->atoms[i].expr);
-            flags[i] = vp_hs_flags_of(m->atoms[i].flags);
-            ids[i] = (unsigned)i;
-        }
-        hs_compile_error_t *cerr = NULL;
-        if (hs_compile_multi(exprs, flags, ids, (unsigned)m->n_atoms, HS_MODE_STREAM, platform,
-                             &db, &cerr) != HS_SUCCESS) {
-            hs_free_compile_error(cerr);
-            db = NULL;
-        }
-    }
-    free(exprs), free(flags), free(ids);
+    hs_compile_error_t *cerr;
+    unsigned bad;
+    int failed;
+    hs_database_t *db = compile_buffer(m, VP_BUF_STREAM, platform, &cerr, &bad, &failed);
+    hs_free_compile_error(cerr);
     return db;
 }
 
@@ -530,7 +597,7 @@ int vp_plan_cpu_variants(const vp_model *m, uint8_t **section, size_t *len)
     };
     *section = NULL;
     *len = 0;
-    if (m->n_atoms == 0)
+    if (m->hs_stream_db_len == 0)
         return 0;
     vp_db_variant v[sizeof(targets) / sizeof(targets[0])];
     char *bytes[sizeof(targets) / sizeof(targets[0])] = {NULL};

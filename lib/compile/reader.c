@@ -14,6 +14,7 @@
  *  - aliases let a small source describe a huge tree, so the walk runs on a
  *    work budget proportional to the size of the source.
  */
+#include "../common/buffers.h"
 #include "ast.h"
 
 #include <inttypes.h>
@@ -790,8 +791,9 @@ static int mark_bad_keys(reader *r, const yaml_node_t *map, uint8_t *skip, int r
         const yaml_node_t *dup = raw_node(r, map->data.mapping.pairs.start[keys[j].pair].key);
         const yaml_node_t *orig = raw_node(r, map->data.mapping.pairs.start[keys[first].pair].key);
         vp_mark at = mark_of(orig->start_mark);
-        error_on(r, VP_D_DUPLICATE_KEY, dup, "duplicate key '%s' (first at %" PRIu32 ":%" PRIu32 ")",
-                 show_raw(dup, &sh), at.line, at.col);
+        error_on(r, VP_D_DUPLICATE_KEY, dup,
+                 "duplicate key '%s' (first at %" PRIu32 ":%" PRIu32 ")", show_raw(dup, &sh),
+                 at.line, at.col);
     }
     free(keys);
     return 0;
@@ -1146,8 +1148,8 @@ static size_t merge_ranges(vp_port_range *v, size_t n)
 
 /* ------------------------------------------------------------ conditions */
 
-enum { PAT_CONTENT, PAT_HEX, PAT_REGEX, N_PATTERN_KINDS };
-static const char *const pattern_names[N_PATTERN_KINDS] = {"content", "hex", "regex"};
+enum { PAT_CONTENT, PAT_HEX, PAT_REGEX, PAT_ANOMALY, N_PATTERN_KINDS };
+static const char *const pattern_names[N_PATTERN_KINDS] = {"content", "hex", "regex", "anomaly"};
 
 /* What the walk over one condition mapping collects for the checks that
  * involve several of its fields (value nodes are set only for valid values). */
@@ -1157,6 +1159,7 @@ typedef struct cond_reading {
     int n_kinds;
     const yaml_node_t *flags_key, *flags_value, *nocase_key;
     const yaml_node_t *depth, *distance, *within;
+    const yaml_node_t *modifier_key; /* a modifier other than x- (anomaly takes none) */
 } cond_reading;
 
 typedef int (*modifier_fn)(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_node_t *key,
@@ -1235,20 +1238,27 @@ static int mod_within(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_no
     return 0;
 }
 
-/* Only the raw stream exists in this version; the other buffers of the
- * language are recognised as such and refused explicitly. */
+/* The raw stream or one of the HTTP buffers (lib/common/buffers.h). */
 static int mod_buffer(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_node_t *key,
                       const yaml_node_t *value)
 {
     shown sh;
-    (void)c;
     (void)cr;
     (void)key;
-    if (!is_scalar(value))
+    int buf = is_scalar(value) && !is_null(value) ? vp_buf_by_name(text_of(value)) : -1;
+    if (!is_scalar(value) || is_null(value))
         bad_value(r, value, "buffer", "a buffer name");
-    else if (!text_is(value, "stream"))
-        error_on(r, VP_D_UNSUPPORTED, value, "buffer '%s' is not supported yet (only 'stream')",
+    else if (buf < 0)
+        error_on(r, VP_D_TYPE, value,
+                 "unknown buffer '%s' (stream, http.method, http.uri, http.uri.raw, "
+                 "http.request_line, http.header, http.header.raw, http.host, "
+                 "http.user_agent, http.cookie, http.content_type, http.request_body, "
+                 "http.stat_code or http.response_body)",
                  show_raw(value, &sh));
+    else {
+        c->flags = (c->flags & ~(uint32_t)VP_BUF_MASK) | ((uint32_t)buf << VP_BUF_SHIFT);
+        c->buffer_mark = mark_of(value->start_mark);
+    }
     return 0;
 }
 
@@ -1337,6 +1347,18 @@ static int read_pattern(reader *r, vp_src_cond *c, int kind, const yaml_node_t *
     int rc = 0;
     if (kind == PAT_CONTENT) {
         rc = read_content(r, v, &bytes, &len);
+    } else if (kind == PAT_ANOMALY) {
+        char *text;
+        shown sh;
+        rc = read_text(r, v, "anomaly", TEXT_NONEMPTY, &text);
+        if (text && vp_anomaly_by_name(text) < 0) {
+            error_on(r, VP_D_TYPE, v, "unknown anomaly '%s' (see docs/rule-format.md)",
+                     show_raw(v, &sh));
+            free(text);
+            text = NULL;
+        }
+        bytes = (uint8_t *)text;
+        len = text ? 1 : 0; /* an anomaly is one event, not a span of bytes */
     } else if (kind == PAT_HEX) {
         rc = read_hex(r, v, 0, &bytes, &len);
     } else {
@@ -1402,6 +1424,14 @@ static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_n
     if (cr->n_kinds > 0) {
         c->pattern_mark = mark_of(cr->pattern[cr->kinds[0]]->start_mark);
         c->is_regex = cr->kinds[0] == PAT_REGEX;
+        c->is_anomaly = cr->kinds[0] == PAT_ANOMALY;
+    }
+    if (c->is_anomaly) {
+        if (cr->modifier_key)
+            error_on(r, VP_D_CONDITION, cr->modifier_key,
+                     "an anomaly condition takes no modifiers");
+        c->flags = (uint32_t)VP_BUF_ANOMALY << VP_BUF_SHIFT;
+        return c->bytes ? 0 : ((c->bytes = calloc(1, 1)) ? 0 : -1);
     }
     if (c->is_regex) {
         c->flags |= VP_C_REGEX;
@@ -1430,6 +1460,7 @@ static int read_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_nod
     int rc = 0;
     c->mark = mark_of(map->start_mark);
     c->pattern_mark = c->mark;
+    c->buffer_mark = c->mark;
     if (map_begin(r, map, &it) < 0)
         return -1;
     while (rc == 0 && map_next(r, &it, &key, &value)) {
@@ -1439,6 +1470,8 @@ static int read_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_nod
             cr->pattern[kind] = value;
             cr->kinds[cr->n_kinds++] = kind;
         } else if ((m = find_modifier(key)) != NULL) {
+            if (!cr->modifier_key)
+                cr->modifier_key = key;
             rc = m->read(r, c, cr, key, value);
         } else if (!is_extension_key(key)) {
             error_on(r, VP_D_UNKNOWN_FIELD, key, "unknown condition field '%s'",
@@ -1466,14 +1499,20 @@ static void check_cond_in_rule(reader *r, const vp_src_cond *conds, size_t k,
     if (relative && c->is_regex)
         error_at(r, VP_D_UNSUPPORTED, c->mark,
                  "relative regex conditions (distance/within on a regex) are not supported yet");
+    if (relative && k > 0 && VP_BUF_OF(c->flags) != VP_BUF_OF(conds[k - 1].flags))
+        error_at(r, VP_D_CONDITION, c->buffer_mark,
+                 "a relative condition must inspect the same buffer as the condition before "
+                 "it (%s, not %s)",
+                 vp_buf_name((int)VP_BUF_OF(conds[k - 1].flags)),
+                 vp_buf_name((int)VP_BUF_OF(c->flags)));
     if (c->is_regex || c->len == 0)
         return;
     if (cr->within && c->within < c->len)
-        error_on(r, VP_D_CONDITION, cr->within, "within %" PRIu32 " is shorter than the content (%zu bytes)",
-                 c->within, c->len);
+        error_on(r, VP_D_CONDITION, cr->within,
+                 "within %" PRIu32 " is shorter than the content (%zu bytes)", c->within, c->len);
     if (cr->depth && c->depth < c->len)
-        error_on(r, VP_D_CONDITION, cr->depth, "depth %" PRIu32 " is shorter than the content (%zu bytes)",
-                 c->depth, c->len);
+        error_on(r, VP_D_CONDITION, cr->depth,
+                 "depth %" PRIu32 " is shorter than the content (%zu bytes)", c->depth, c->len);
     /* Relative matches are found by looking back over the stream: bounded. */
     int distance_ok = cr->distance || !(c->flags & VP_C_HAS_DISTANCE);
     int64_t distance = cr->distance ? c->distance : 0;
@@ -1775,6 +1814,21 @@ static uint32_t peek_rule_id(const reader *r, const yaml_node_t *map)
     return 0;
 }
 
+/* A buffer that exists only in the other direction can never match. */
+static void check_rule_buffers(reader *r, const vp_src_rule *rule)
+{
+    for (size_t k = 0; k < rule->n_conds; k++) {
+        int buf = (int)VP_BUF_OF(rule->conds[k].flags);
+        int dirs = vp_buf_directions(buf);
+        if ((rule->direction == VP_DIR_TO_SERVER && !(dirs & VP_BUFDIR_SERVER)) ||
+            (rule->direction == VP_DIR_TO_CLIENT && !(dirs & VP_BUFDIR_CLIENT)))
+            error_at(r, VP_D_CONDITION, rule->conds[k].buffer_mark,
+                     "buffer %s exists only %s, but the rule inspects %s", vp_buf_name(buf),
+                     dirs & VP_BUFDIR_SERVER ? "to_server" : "to_client",
+                     rule->direction == VP_DIR_TO_SERVER ? "to_server" : "to_client");
+    }
+}
+
 static int read_rule(reader *r, const vp_src_file *out, vp_src_rule *rule,
                      const yaml_node_t *map)
 {
@@ -1814,6 +1868,8 @@ static int read_rule(reader *r, const vp_src_file *out, vp_src_rule *rule,
         if (!rule->name)
             rc = -1;
     }
+    if (rc == 0)
+        check_rule_buffers(r, rule);
     r->rule_id = 0;
     return rc;
 }

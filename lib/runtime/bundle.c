@@ -23,9 +23,13 @@ static void bundle_destroy(vp_bundle_t *b)
     free(b->by_id);
     free(b->atom_ref_first);
     free(b->atom_refs);
-    free(b->head_deadlines);
-    free(b->rel_neg_within);
-    free(b->open_negs);
+    for (int k = 0; k < VP_BUF_COUNT; k++) {
+        hs_free_database(b->bufs[k].db);
+        free(b->bufs[k].head_deadlines);
+        free(b->bufs[k].rel_neg_within);
+        free(b->bufs[k].open_negs);
+        free(b->bufs[k].elems);
+    }
     free(b);
 }
 
@@ -87,28 +91,45 @@ static int index_atoms(vp_bundle_t *b)
     return 0;
 }
 
-/* Negations that need deciding without a match: deadlines and end of stream. */
-static int index_negations(vp_bundle_t *b)
+/* Per buffer: its elements, and the negations that need deciding without a
+ * match (deadlines, end of buffer). */
+static int index_buffers(vp_bundle_t *b)
 {
     size_t n = b->plan.n_elems;
-    b->head_deadlines = calloc(n ? n : 1, sizeof(vp_deadline));
-    b->rel_neg_within = calloc(n ? n : 1, sizeof(uint32_t));
-    b->open_negs = calloc(n ? n : 1, sizeof(uint32_t));
-    if (!b->head_deadlines || !b->rel_neg_within || !b->open_negs)
-        return -1;
+    for (int k = 0; k < VP_BUF_COUNT; k++) {
+        vp_buflists *bl = &b->bufs[k];
+        bl->head_deadlines = calloc(n ? n : 1, sizeof(vp_deadline));
+        bl->rel_neg_within = calloc(n ? n : 1, sizeof(uint32_t));
+        bl->open_negs = calloc(n ? n : 1, sizeof(uint32_t));
+        bl->elems = calloc(n ? n : 1, sizeof(uint32_t));
+        if (!bl->head_deadlines || !bl->rel_neg_within || !bl->open_negs || !bl->elems)
+            return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         const vp_elem *el = &b->plan.elems[i];
+        vp_buflists *bl = &b->bufs[el->buf];
+        bl->elems[bl->n_elems++] = (uint32_t)i;
+        if (el->buf != VP_BUF_STREAM)
+            b->has_http = 1;
         if (el->kind == VP_EK_HEAD_NEG && el->max_end != UINT64_MAX) {
             vp_deadline d = {el->max_end, (uint32_t)i};
-            b->head_deadlines[b->n_head_deadlines++] = d;
+            bl->head_deadlines[bl->n_head_deadlines++] = d;
         } else if (el->kind == VP_EK_HEAD_NEG ||
                    (el->kind == VP_EK_REL_NEG && !el->has_within)) {
-            b->open_negs[b->n_open_negs++] = (uint32_t)i;
+            bl->open_negs[bl->n_open_negs++] = (uint32_t)i;
         } else if (el->kind == VP_EK_REL_NEG) {
-            b->rel_neg_within[b->n_rel_neg_within++] = (uint32_t)i;
+            bl->rel_neg_within[bl->n_rel_neg_within++] = (uint32_t)i;
         }
     }
-    qsort(b->head_deadlines, b->n_head_deadlines, sizeof(vp_deadline), cmp_deadline);
+    for (int k = 0; k < VP_BUF_COUNT; k++)
+        qsort(b->bufs[k].head_deadlines, b->bufs[k].n_head_deadlines, sizeof(vp_deadline),
+              cmp_deadline);
+    for (int a = 0; a < VP_AN_COUNT; a++)
+        b->anomaly_atom[a] = -1;
+    for (size_t a = 0; a < b->m.n_atoms; a++)
+        if (b->m.atoms[a].flags & VP_A_ANOMALY)
+            b->anomaly_atom[vp_anomaly_by_name(vp_model_str(&b->m, b->m.atoms[a].expr))] =
+                (int32_t)a;
     return 0;
 }
 
@@ -187,7 +208,7 @@ VP_API vp_status vp_bundle_load_memory_ex(const void *data, size_t len,
                             "rule %u condition %zu needs more than %u bytes of lookback", id,
                             bad_cond + 1, VP_MAX_LOOKBACK);
     }
-    if (rc != 0 || index_atoms(b) != 0 || index_negations(b) != 0) {
+    if (rc != 0 || index_atoms(b) != 0 || index_buffers(b) != 0) {
         bundle_destroy(b);
         return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
     }

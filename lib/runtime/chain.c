@@ -210,32 +210,62 @@ static void fire(vp_stream_t *s, uint32_t rule, uint64_t at)
         s->cb(&ev, s->ctx);
 }
 
-static void chain_complete(vp_stream_t *s, uint32_t chain, uint64_t at)
+/* The stream offset an event at buffer position `at` reports. */
+static uint64_t map_raw(const vp_bufctx *cx, uint64_t at)
+{
+    if (cx->buf == VP_BUF_STREAM)
+        return at;
+    if (cx->map_const || at < cx->map_d0)
+        return cx->map_r0;
+    return cx->map_r0 + (at - cx->map_d0);
+}
+
+/* A rule holds when its raw-stream chains hold in the stream and its HTTP
+ * chains hold in one message (this one, or an earlier one still waiting for
+ * the stream part). */
+static void rule_check(vp_stream_t *s, uint32_t rule, uint64_t raw)
+{
+    if (vp_bit_get(s->rule_done, rule) || vp_bit_get(s->rule_off, rule))
+        return;
+    const vp_chainplan *plan = &s->bundle->plan;
+    int http_part = 1;
+    for (uint32_t c = plan->rule_chain_first[rule]; c < plan->rule_chain_first[rule + 1]; c++) {
+        if (vp_bit_get(s->chain_done, c))
+            continue;
+        if (plan->chain_buf[c] == VP_BUF_STREAM)
+            return;
+        http_part = 0;
+    }
+    if (!http_part) {
+        if (!s->http || !vp_bit_get(s->http->pending, rule))
+            return;
+        vp_bit_clear(s->http->pending, rule);
+    }
+    fire(s, rule, raw);
+}
+
+static void chain_complete(vp_stream_t *s, vp_bufctx *cx, uint32_t chain, uint64_t at)
 {
     if (vp_bit_get(s->chain_done, chain))
         return;
     vp_bit_set(s->chain_done, chain);
-    const vp_chainplan *plan = &s->bundle->plan;
-    uint32_t rule = plan->chain_rule[chain];
-    for (uint32_t c = plan->rule_chain_first[rule]; c < plan->rule_chain_first[rule + 1]; c++)
-        if (!vp_bit_get(s->chain_done, c))
-            return;
-    fire(s, rule, at);
+    rule_check(s, s->bundle->plan.chain_rule[chain], map_raw(cx, at));
 }
 
 static int elem_is_live(const vp_stream_t *s, const vp_elem *el)
 {
-    return !vp_bit_get(s->rule_done, el->rule) && !vp_bit_get(s->chain_done, el->chain);
+    return !vp_bit_get(s->rule_off, el->rule) && !vp_bit_get(s->rule_done, el->rule) &&
+           !vp_bit_get(s->chain_done, el->chain);
 }
 
 /* A window starting before the current segment reaches into a gap (or into
  * data before it), which no negation may be decided over. */
-static int window_hits_gap(const vp_stream_t *s, int64_t window_start)
+static int window_hits_gap(const vp_bufctx *cx, int64_t window_start)
 {
-    return s->seg_base > 0 && window_start < (int64_t)s->seg_base;
+    return cx->seg_base > 0 && window_start < (int64_t)cx->seg_base;
 }
 
-static void member_found(vp_stream_t *s, uint32_t ci, uint64_t end, uint64_t now);
+static void member_found(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t end, uint64_t now);
 
 /* Decides whether candidate predecessor end E leaves the negated window clean. */
 static int relneg_window_clean(const vp_elem *el, relneg_state *st, uint64_t E, uint64_t until)
@@ -244,12 +274,13 @@ static int relneg_window_clean(const vp_elem *el, relneg_state *st, uint64_t E, 
     return !ring_any(st->raw, from, (int64_t)until);
 }
 
-static void relneg_add_candidate(vp_stream_t *s, uint32_t ci, uint64_t E, uint64_t now)
+static void relneg_add_candidate(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E,
+                                 uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
     relneg_state st = relneg_at(s, el);
     int64_t start = (int64_t)E + el->distance;
-    if (window_hits_gap(s, start))
+    if (window_hits_gap(cx, start))
         return;
     if (!el->has_within) {
         if (!*st.have_end || E > *st.max_end) {
@@ -263,15 +294,15 @@ static void relneg_add_candidate(vp_stream_t *s, uint32_t ci, uint64_t E, uint64
         /* The whole window lies behind us already (negative distance). */
         ring_advance(st.raw, now);
         if (relneg_window_clean(el, &st, E, (uint64_t)(deadline < 0 ? 0 : deadline)))
-            chain_complete(s, el->chain, now);
+            chain_complete(s, cx, el->chain, now);
         return;
     }
     ring_advance(st.pend, now);
     if (ring_set(st.pend, E))
-        s->pending++;
+        cx->pending++;
 }
 
-static void relpos_add_prev(vp_stream_t *s, uint32_t ci, uint64_t E, uint64_t now)
+static void relpos_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
     relpos_state st = relpos_at(s, el);
@@ -284,7 +315,7 @@ static void relpos_add_prev(vp_stream_t *s, uint32_t ci, uint64_t E, uint64_t no
         ring_advance(st.raw, now);
         uint64_t p;
         while (lo <= hi && ring_next(st.raw, lo, hi, &p)) {
-            member_found(s, ci, p, now);
+            member_found(s, cx, ci, p, now);
             if (!elem_is_live(s, el))
                 return;
             lo = (int64_t)p + 1;
@@ -302,21 +333,21 @@ static void relpos_add_prev(vp_stream_t *s, uint32_t ci, uint64_t E, uint64_t no
 }
 
 /* Element ci can end at `end`, learnt at stream position `now`. */
-static void member_found(vp_stream_t *s, uint32_t ci, uint64_t end, uint64_t now)
+static void member_found(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t end, uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
     if (el->is_tail) {
-        chain_complete(s, el->chain, now);
+        chain_complete(s, cx, el->chain, now);
         return;
     }
     const vp_elem *next = elem(s, ci + 1);
     if (next->kind == VP_EK_REL_POS)
-        relpos_add_prev(s, ci + 1, end, now);
+        relpos_add_prev(s, cx, ci + 1, end, now);
     else
-        relneg_add_candidate(s, ci + 1, end, now);
+        relneg_add_candidate(s, cx, ci + 1, end, now);
 }
 
-static void relpos_occurrence(vp_stream_t *s, uint32_t ci, uint64_t end)
+static void relpos_occurrence(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t end)
 {
     const vp_elem *el = elem(s, ci);
     relpos_state st = relpos_at(s, el);
@@ -339,7 +370,7 @@ static void relpos_occurrence(vp_stream_t *s, uint32_t ci, uint64_t end)
         found = *st.have_min && (int64_t)*st.min_end <= latest_prev;
     }
     if (found)
-        member_found(s, ci, end, end);
+        member_found(s, cx, ci, end, end);
 }
 
 static void relneg_killer(vp_stream_t *s, uint32_t ci, uint64_t end)
@@ -366,11 +397,11 @@ static int passes_window(const vp_elem *el, uint64_t end)
     return el->is_regex || end - el->length >= el->min_start;
 }
 
-void vp_chain_on_match(vp_stream_t *s, uint32_t atom, uint64_t end)
+void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t end)
 {
     const vp_bundle_t *b = s->bundle;
-    if (end > s->flushed_to)
-        vp_chain_flush(s, end, 0);
+    if (end > cx->flushed_to)
+        vp_chain_flush(s, cx, end, 0);
     for (uint32_t r = b->atom_ref_first[atom]; r < b->atom_ref_first[atom + 1]; r++) {
         uint32_t ci = b->atom_refs[r];
         const vp_elem *el = &b->plan.elems[ci];
@@ -378,13 +409,13 @@ void vp_chain_on_match(vp_stream_t *s, uint32_t atom, uint64_t end)
             continue;
         switch (el->kind) {
         case VP_EK_HEAD_POS:
-            member_found(s, ci, end, end);
+            member_found(s, cx, ci, end, end);
             break;
         case VP_EK_HEAD_NEG:
             *headneg_killed(s, el) = 1;
             break;
         case VP_EK_REL_POS:
-            relpos_occurrence(s, ci, end);
+            relpos_occurrence(s, cx, ci, end);
             break;
         case VP_EK_REL_NEG:
             relneg_killer(s, ci, end);
@@ -395,16 +426,16 @@ void vp_chain_on_match(vp_stream_t *s, uint32_t atom, uint64_t end)
 
 /* ------------------------------------------------------------ deadlines */
 
-static int headneg_next(vp_stream_t *s, uint64_t *at)
+static int headneg_next(vp_stream_t *s, vp_bufctx *cx, uint64_t *at)
 {
-    const vp_bundle_t *b = s->bundle;
-    while (s->next_head_deadline < b->n_head_deadlines) {
-        const vp_deadline *d = &b->head_deadlines[s->next_head_deadline];
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
+    while (cx->next_head_deadline < bl->n_head_deadlines) {
+        const vp_deadline *d = &bl->head_deadlines[cx->next_head_deadline];
         if (elem_is_live(s, elem(s, d->elem))) {
             *at = d->at;
             return 1;
         }
-        s->next_head_deadline++;
+        cx->next_head_deadline++;
     }
     return 0;
 }
@@ -422,49 +453,50 @@ static int relneg_next(vp_stream_t *s, uint32_t ci, uint64_t *deadline, uint64_t
     return 1;
 }
 
-static void relneg_decide(vp_stream_t *s, uint32_t ci, uint64_t E, uint64_t deadline)
+static void relneg_decide(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E,
+                          uint64_t deadline)
 {
     const vp_elem *el = elem(s, ci);
     relneg_state st = relneg_at(s, el);
     ring_clear_bit(st.pend, E);
     *st.scan_from = E + 1;
-    s->pending--;
+    cx->pending--;
     if (relneg_window_clean(el, &st, E, deadline))
-        chain_complete(s, el->chain, deadline);
+        chain_complete(s, cx, el->chain, deadline);
 }
 
-void vp_chain_flush(vp_stream_t *s, uint64_t upto, int inclusive)
+void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
 {
-    const vp_bundle_t *b = s->bundle;
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
     for (;;) {
         uint64_t best = UINT64_MAX, E = 0;
         int which = -1;  /* -2 head deadline, else REL_NEG element index */
         uint64_t at;
-        if (headneg_next(s, &at)) {
+        if (headneg_next(s, cx, &at)) {
             best = at;
             which = -2;
         }
-        for (size_t i = 0; s->pending && i < b->n_rel_neg_within; i++) {
+        for (size_t i = 0; cx->pending && i < bl->n_rel_neg_within; i++) {
             uint64_t dl, e;
-            if (relneg_next(s, b->rel_neg_within[i], &dl, &e) && dl < best) {
+            if (relneg_next(s, bl->rel_neg_within[i], &dl, &e) && dl < best) {
                 best = dl;
                 E = e;
-                which = (int)b->rel_neg_within[i];
+                which = (int)bl->rel_neg_within[i];
             }
         }
         if (which == -1 || best > upto || (best == upto && !inclusive))
             break;
         if (which == -2) {
-            const vp_elem *el = elem(s, b->head_deadlines[s->next_head_deadline].elem);
-            s->next_head_deadline++;
+            const vp_elem *el = elem(s, bl->head_deadlines[cx->next_head_deadline].elem);
+            cx->next_head_deadline++;
             if (!*headneg_killed(s, el))
-                chain_complete(s, el->chain, best);
+                chain_complete(s, cx, el->chain, best);
         } else {
-            relneg_decide(s, (uint32_t)which, E, best);
+            relneg_decide(s, cx, (uint32_t)which, E, best);
         }
     }
-    if (upto > s->flushed_to)
-        s->flushed_to = inclusive ? upto : upto - 1;
+    if (upto > cx->flushed_to)
+        cx->flushed_to = inclusive ? upto : upto - 1;
 }
 
 /* ------------------------------------------------------------ gaps and end */
@@ -474,78 +506,117 @@ static int headneg_window_overlaps(const vp_elem *el, uint64_t g0, uint64_t g1)
     return g0 < el->max_end && g1 > el->min_start;
 }
 
-void vp_chain_gap(vp_stream_t *s, uint64_t g0, uint64_t g1)
+/* Forgets the partial chains of one element (a gap, a new message). */
+static void reset_elem(vp_stream_t *s, const vp_elem *el, uint64_t base)
 {
-    const vp_bundle_t *b = s->bundle;
-    vp_chain_flush(s, g0, 1);
-    for (size_t i = 0; i < b->n_head_deadlines; i++) {
-        const vp_elem *el = elem(s, b->head_deadlines[i].elem);
+    if (el->kind == VP_EK_REL_POS) {
+        relpos_state st = relpos_at(s, el);
+        if (el->has_within && el->prev_bits)
+            ring_reset(st.prev, base);
+        if (!el->has_within)
+            *st.have_min = 0;
+        if (el->raw_bits)
+            ring_reset(st.raw, base);
+    } else if (el->kind == VP_EK_REL_NEG) {
+        relneg_state st = relneg_at(s, el);
+        if (el->has_within) {
+            if (el->pend_bits)
+                ring_reset(st.pend, base);
+            ring_reset(st.raw, base);
+            *st.scan_from = base;
+        } else {
+            *st.have_end = 0;
+            *st.have_kill = 0;
+        }
+    } else if (el->kind == VP_EK_HEAD_NEG) {
+        *headneg_killed(s, el) = 0;
+    }
+}
+
+void vp_chain_gap(vp_stream_t *s, vp_bufctx *cx, uint64_t g0, uint64_t g1)
+{
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
+    vp_chain_flush(s, cx, g0, 1);
+    for (size_t i = 0; i < bl->n_head_deadlines; i++) {
+        const vp_elem *el = elem(s, bl->head_deadlines[i].elem);
         if (headneg_window_overlaps(el, g0, g1))
             *headneg_killed(s, el) = 1;
     }
-    for (size_t i = 0; i < b->n_open_negs; i++) {
-        const vp_elem *el = elem(s, b->open_negs[i]);
-        if (el->kind == VP_EK_HEAD_NEG && headneg_window_overlaps(el, g0, g1))
-            *headneg_killed(s, el) = 1;
-    }
     /* No relative chain spans a gap: forget every partial chain. */
-    for (size_t ci = 0; ci < b->plan.n_elems; ci++) {
-        const vp_elem *el = &b->plan.elems[ci];
-        if (el->kind == VP_EK_REL_POS) {
-            relpos_state st = relpos_at(s, el);
-            if (el->has_within && el->prev_bits)
-                ring_reset(st.prev, g1);
-            if (!el->has_within)
-                *st.have_min = 0;
-            if (el->raw_bits)
-                ring_reset(st.raw, g1);
-        } else if (el->kind == VP_EK_REL_NEG) {
-            relneg_state st = relneg_at(s, el);
-            if (el->has_within) {
-                if (el->pend_bits)
-                    ring_reset(st.pend, g1);
-                ring_reset(st.raw, g1);
-                *st.scan_from = g1;
-            } else {
-                *st.have_end = 0;
-                *st.have_kill = 0;
-            }
+    for (size_t i = 0; i < bl->n_elems; i++) {
+        const vp_elem *el = elem(s, bl->elems[i]);
+        if (el->kind == VP_EK_HEAD_NEG) {
+            if (headneg_window_overlaps(el, g0, g1))
+                *headneg_killed(s, el) = 1;
+        } else {
+            reset_elem(s, el, g1);
         }
     }
-    s->pending = 0;
-    s->flushed_to = g1;
+    cx->pending = 0;
+    cx->flushed_to = g1;
 }
 
-void vp_chain_close(vp_stream_t *s)
+void vp_chain_reset_buffer(vp_stream_t *s, vp_bufctx *cx)
+{
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
+    for (size_t i = 0; i < bl->n_elems; i++)
+        reset_elem(s, elem(s, bl->elems[i]), 0);
+    uint8_t buf = cx->buf;
+    memset(cx, 0, sizeof(*cx));
+    cx->buf = buf;
+}
+
+void vp_chain_new_message(vp_stream_t *s)
 {
     const vp_bundle_t *b = s->bundle;
-    uint64_t end = s->pos;
-    vp_chain_flush(s, end, 1);
-    /* Windows that reach past the end are decided by what was seen. */
-    for (size_t i = s->next_head_deadline; i < b->n_head_deadlines; i++) {
-        const vp_elem *el = elem(s, b->head_deadlines[i].elem);
-        if (elem_is_live(s, el) && !*headneg_killed(s, el))
-            chain_complete(s, el->chain, end);
+    const vp_chainplan *plan = &b->plan;
+    for (size_t r = 0; r < b->m.n_rules; r++) {
+        if (!plan->rule_http[r] || vp_bit_get(s->rule_off, r))
+            continue;
+        int http_held = 1;
+        for (uint32_t c = plan->rule_chain_first[r]; c < plan->rule_chain_first[r + 1]; c++)
+            if (plan->chain_buf[c] != VP_BUF_STREAM) {
+                http_held &= vp_bit_get(s->chain_done, c);
+                vp_bit_clear(s->chain_done, c);
+            }
+        /* Held but not fired: the stream part is still missing. */
+        if (http_held && !vp_bit_get(s->rule_done, r))
+            vp_bit_set(s->http->pending, r);
+        vp_bit_clear(s->rule_done, r);
     }
-    for (size_t i = 0; s->pending && i < b->n_rel_neg_within; i++) {
-        uint32_t ci = b->rel_neg_within[i];
+}
+
+void vp_chain_close(vp_stream_t *s, vp_bufctx *cx)
+{
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
+    uint64_t end = cx->pos;
+    vp_chain_flush(s, cx, end, 1);
+    /* Windows that reach past the end are decided by what was seen. */
+    for (size_t i = cx->next_head_deadline; i < bl->n_head_deadlines; i++) {
+        const vp_elem *el = elem(s, bl->head_deadlines[i].elem);
+        if (elem_is_live(s, el) && !*headneg_killed(s, el))
+            chain_complete(s, cx, el->chain, end);
+    }
+    cx->next_head_deadline = bl->n_head_deadlines;
+    for (size_t i = 0; cx->pending && i < bl->n_rel_neg_within; i++) {
+        uint32_t ci = bl->rel_neg_within[i];
         uint64_t dl, E;
         while (relneg_next(s, ci, &dl, &E))
-            relneg_decide(s, ci, E, end);
+            relneg_decide(s, cx, ci, E, end);
     }
-    for (size_t i = 0; i < b->n_open_negs; i++) {
-        uint32_t ci = b->open_negs[i];
+    for (size_t i = 0; i < bl->n_open_negs; i++) {
+        uint32_t ci = bl->open_negs[i];
         const vp_elem *el = elem(s, ci);
         if (!elem_is_live(s, el))
             continue;
         if (el->kind == VP_EK_HEAD_NEG) {
             if (!*headneg_killed(s, el))
-                chain_complete(s, el->chain, end);
+                chain_complete(s, cx, el->chain, end);
             continue;
         }
         relneg_state st = relneg_at(s, el);
         if (*st.have_end && (!*st.have_kill || (int64_t)*st.max_kill_start <
                                                    (int64_t)*st.max_end + el->distance))
-            chain_complete(s, el->chain, end);
+            chain_complete(s, cx, el->chain, end);
     }
 }

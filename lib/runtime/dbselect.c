@@ -23,7 +23,7 @@ static const char *variant_name(uint64_t features)
 }
 
 /* 1 loaded, 0 does not fit this system, -1 corrupt. */
-static int try_deserialize(vp_bundle_t *b, const uint8_t *db, size_t len)
+static int try_deserialize(hs_database_t **dbp, const uint8_t *db, size_t len)
 {
     hs_database_t *out = NULL;
     hs_error_t rc = hs_deserialize_database((const char *)db, len, &out);
@@ -35,7 +35,7 @@ static int try_deserialize(vp_bundle_t *b, const uint8_t *db, size_t len)
             hs_free_database(out);
             return -1;
         }
-        b->db = out;
+        *dbp = out;
         return 1;
     }
     return rc == HS_DB_VERSION_ERROR || rc == HS_DB_PLATFORM_ERROR ? 0 : -1;
@@ -69,7 +69,7 @@ static vp_status try_variants(vp_bundle_t *b, const uint8_t *data, uint64_t host
         const vp_db_variant *x = &v[order[k]];
         if ((x->cpu_features & ~host_features) || strncmp(x->hs_version, hs_version(), VP_HS_VERSION_LEN) != 0)
             continue;
-        int rc = try_deserialize(b, x->db, (size_t)x->size);
+        int rc = try_deserialize(&b->db, x->db, (size_t)x->size);
         if (rc < 0)
             return vp_error_set(err, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
                                 "%s database cannot be deserialized",
@@ -80,32 +80,35 @@ static vp_status try_variants(vp_bundle_t *b, const uint8_t *data, uint64_t host
     return VP_OK;
 }
 
-static vp_status recompile(vp_bundle_t *b, vp_error_t **err)
+/* Builds the database of one buffer from the bundle's own patterns. */
+static vp_status recompile(const vp_bundle_t *b, int buf, hs_database_t **out, vp_error_t **err)
 {
     const vp_model *m = &b->m;
-    const char **exprs = calloc(m->n_atoms, sizeof(char *));
-    unsigned *flags = calloc(m->n_atoms, sizeof(unsigned));
-    unsigned *ids = calloc(m->n_atoms, sizeof(unsigned));
+    const char **exprs = calloc(m->n_atoms ? m->n_atoms : 1, sizeof(char *));
+    unsigned *flags = calloc(m->n_atoms ? m->n_atoms : 1, sizeof(unsigned));
+    unsigned *ids = calloc(m->n_atoms ? m->n_atoms : 1, sizeof(unsigned));
     vp_status st = VP_OK;
+    unsigned n = 0;
     if (!exprs || !flags || !ids) {
         st = vp_error_set(err, VP_E_NOMEM, -1, "out of memory recompiling patterns");
         goto out;
     }
     for (size_t i = 0; i < m->n_atoms; i++) {
-        exprs[i] = vp_model_str(m, m->atoms[i].expr);
-        flags[i] = vp_hs_flags_of(m->atoms[i].flags);
-        ids[i] = (unsigned)i;
+        if ((int)VP_BUF_OF(m->atoms[i].flags) != buf || (m->atoms[i].flags & VP_A_ANOMALY))
+            continue;
+        exprs[n] = vp_model_str(m, m->atoms[i].expr);
+        flags[n] = vp_hs_flags_of(m->atoms[i].flags);
+        ids[n++] = (unsigned)i;
     }
+    if (n == 0)
+        goto out;
     hs_compile_error_t *cerr = NULL;
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)m->n_atoms, HS_MODE_STREAM, NULL, &b->db,
-                         &cerr) != HS_SUCCESS) {
+    if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_STREAM, NULL, out, &cerr) != HS_SUCCESS) {
         st = vp_error_set(err, VP_E_BUNDLE_FORMAT, -1,
-                          "bundle patterns cannot be recompiled here: %s",
+                          "bundle patterns (%s) cannot be recompiled here: %s", vp_buf_name(buf),
                           cerr && cerr->message ? cerr->message : "unknown error");
         hs_free_compile_error(cerr);
-        b->db = NULL;
-    } else {
-        b->db_source = "recompiled";
+        *out = NULL;
     }
 out:
     free(exprs);
@@ -114,11 +117,66 @@ out:
     return st;
 }
 
-vp_status vp_select_database(vp_bundle_t *b, const uint8_t *data, const vp_load_options_t *o,
-                             vp_error_t **err)
+static int buffer_has_patterns(const vp_bundle_t *b, int buf)
+{
+    for (size_t i = 0; i < b->m.n_atoms; i++)
+        if ((int)VP_BUF_OF(b->m.atoms[i].flags) == buf && !(b->m.atoms[i].flags & VP_A_ANOMALY))
+            return 1;
+    return 0;
+}
+
+/* HTTP buffer databases: shipped for the baseline target, else recompiled. */
+static vp_status select_buffer_dbs(vp_bundle_t *b, const uint8_t *data,
+                                   const vp_load_options_t *o, int *recompiled, vp_error_t **err)
+{
+    const vp_bundle_section_info *s = NULL;
+    for (uint32_t i = 0; i < b->hdr.section_count; i++)
+        if (b->hdr.sections[i].type == VP_SECT_HS_BUFFER_DBS)
+            s = &b->hdr.sections[i];
+    vp_buffer_db v[VP_MAX_BUFFER_DBS];
+    int n = 0;
+    if (s) {
+        uint64_t bad = 0;
+        n = vp_buffer_dbs_parse(data + s->offset, s->size, v, &bad);
+        if (n < 0)
+            return vp_error_set(err, VP_E_BUNDLE_FORMAT, (int64_t)(s->offset + bad),
+                                "HS_BUFFER_DBS section is malformed");
+    }
+    for (int i = 0; i < n; i++) {
+        if (v[i].buf == VP_BUF_STREAM || v[i].buf >= VP_BUF_ANOMALY || b->bufs[v[i].buf].db)
+            return vp_error_set(err, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                                "HS_BUFFER_DBS holds a bad or repeated buffer %u", v[i].buf);
+        if (!buffer_has_patterns(b, (int)v[i].buf))
+            return vp_error_set(err, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                                "HS_BUFFER_DBS holds a database for %s, which has no patterns",
+                                vp_buf_name((int)v[i].buf));
+        if (o->flags & VP_LOAD_FORCE_RECOMPILE)
+            continue;
+        int rc = try_deserialize(&b->bufs[v[i].buf].db, v[i].db, (size_t)v[i].size);
+        if (rc < 0)
+            return vp_error_set(err, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
+                                "%s database cannot be deserialized", vp_buf_name((int)v[i].buf));
+    }
+    for (int k = VP_BUF_STREAM + 1; k < VP_BUF_ANOMALY; k++) {
+        if (b->bufs[k].db || !buffer_has_patterns(b, k))
+            continue;
+        if (!o->allow_recompile)
+            return vp_error_set(err, VP_E_BUNDLE_PLATFORM, -1,
+                                "no database for %s fits this system and recompiling is not "
+                                "allowed", vp_buf_name(k));
+        vp_status st = recompile(b, k, &b->bufs[k].db, err);
+        if (st != VP_OK)
+            return st;
+        *recompiled = 1;
+    }
+    return VP_OK;
+}
+
+static vp_status select_stream_db(vp_bundle_t *b, const uint8_t *data,
+                                  const vp_load_options_t *o, vp_error_t **err)
 {
     b->db_source = "none";
-    if (b->m.n_atoms == 0)
+    if (!buffer_has_patterns(b, VP_BUF_STREAM))
         return VP_OK;
     hs_platform_info_t host;
     if (hs_populate_platform(&host) != HS_SUCCESS)
@@ -129,7 +187,7 @@ vp_status vp_select_database(vp_bundle_t *b, const uint8_t *data, const vp_load_
     if (st != VP_OK || b->db)
         return st;
     if (!(o->flags & VP_LOAD_FORCE_RECOMPILE)) {
-        int rc = try_deserialize(b, b->m.hs_stream_db, b->m.hs_stream_db_len);
+        int rc = try_deserialize(&b->db, b->m.hs_stream_db, b->m.hs_stream_db_len);
         if (rc < 0)
             return vp_error_set(err, VP_E_BUNDLE_FORMAT, -1,
                                 "pattern database cannot be deserialized");
@@ -148,5 +206,20 @@ vp_status vp_select_database(vp_bundle_t *b, const uint8_t *data, const vp_load_
         free(info);
         return st;
     }
-    return recompile(b, err);
+    st = recompile(b, VP_BUF_STREAM, &b->db, err);
+    if (st == VP_OK)
+        b->db_source = "recompiled";
+    return st;
+}
+
+vp_status vp_select_database(vp_bundle_t *b, const uint8_t *data, const vp_load_options_t *o,
+                             vp_error_t **err)
+{
+    vp_status st = select_stream_db(b, data, o, err);
+    int recompiled = 0;
+    if (st == VP_OK)
+        st = select_buffer_dbs(b, data, o, &recompiled, err);
+    if (st == VP_OK && recompiled && strcmp(b->db_source, "none") == 0)
+        b->db_source = "recompiled";
+    return st;
 }

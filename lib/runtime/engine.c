@@ -12,6 +12,20 @@ VP_API vp_status vp_engine_options_create(vp_engine_options_t **out)
     if (!*out)
         return VP_E_NOMEM;
     (*out)->mode = VP_MODE_SECURITY;
+    vp_engine_options_set_http_limits(*out, 0, 0, 0);
+    return VP_OK;
+}
+
+VP_API vp_status vp_engine_options_set_http_limits(vp_engine_options_t *o, size_t header_bytes,
+                                                   size_t body_bytes, size_t decompressed_bytes)
+{
+    if (!o || (header_bytes && header_bytes < 64) || header_bytes > (64u << 20))
+        return VP_E_INVALID;
+    o->http_limits.header_bytes = header_bytes ? header_bytes : VP_HTTP_DEFAULT_HEADER_BYTES;
+    o->http_limits.body_bytes = body_bytes ? body_bytes : VP_HTTP_DEFAULT_BODY_BYTES;
+    o->http_limits.decompressed_bytes =
+        decompressed_bytes ? decompressed_bytes : VP_HTTP_DEFAULT_DECOMPRESSED_BYTES;
+    o->http_limits.max_ratio = VP_HTTP_DEFAULT_MAX_RATIO;
     return VP_OK;
 }
 
@@ -97,7 +111,10 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
     *out = NULL;
     if (!bundle)
         return vp_error_set(err, VP_E_INVALID, -1, "bundle is NULL");
-    vp_engine_options_t defaults = {VP_MODE_SECURITY, 0, NULL, NULL, 0, 0, 0, 0};
+    vp_engine_options_t defaults;
+    memset(&defaults, 0, sizeof(defaults));
+    defaults.mode = VP_MODE_SECURITY;
+    vp_engine_options_set_http_limits(&defaults, 0, 0, 0);
     if (!opts)
         opts = &defaults;
     vp_engine_t *e = calloc(1, sizeof(*e));
@@ -107,6 +124,7 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
     e->m = &bundle->m;
     e->plan = &bundle->plan;
     e->detect_only = opts->detect_only;
+    e->http_limits = opts->http_limits;
     size_t n = bundle->m.n_rules;
     e->enabled = calloc(n ? n : 1, 1);
     if (!e->enabled) {
@@ -130,7 +148,8 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
         e->n_enabled += e->enabled[r];
     e->rule_bytes = (n + 7) / 8;
     e->chain_bytes = (bundle->plan.n_chains + 7) / 8;
-    e->stream_size = sizeof(vp_stream_t) + ((e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7) +
+    e->stream_size = sizeof(vp_stream_t) +
+                     ((2 * e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7) +
                      bundle->plan.state_size;
     atomic_init(&e->refs, 1);
     vp_bundle_ref(bundle);

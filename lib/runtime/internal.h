@@ -8,10 +8,12 @@
 #include <stdint.h>
 
 #include "vpatch/vpatch.h"
+#include "../common/buffers.h"
 #include "../common/bundle_codec.h"
 #include "../common/chainplan.h"
 #include "../common/error.h"
 #include "../common/model.h"
+#include "http.h"
 
 
 typedef struct vp_id_index {
@@ -25,6 +27,19 @@ typedef struct vp_deadline {
     uint32_t elem;
 } vp_deadline;
 
+/* What the bundle holds for one buffer. */
+typedef struct vp_buflists {
+    hs_database_t *db;          /* atoms of this buffer (not for STREAM/ANOMALY) */
+    vp_deadline *head_deadlines; /* HEAD_NEG elements with a bounded window */
+    size_t n_head_deadlines;
+    uint32_t *rel_neg_within;   /* REL_NEG elements with within */
+    size_t n_rel_neg_within;
+    uint32_t *open_negs;        /* negations decided at the buffer's end */
+    size_t n_open_negs;
+    uint32_t *elems;            /* every element on this buffer */
+    size_t n_elems;
+} vp_buflists;
+
 struct vp_bundle {
     atomic_int refs;
     vp_model m;
@@ -33,17 +48,14 @@ struct vp_bundle {
     const char *db_source;      /* which database is in use (vp_bundle_stats) */
     double load_ms;
     vp_chainplan plan;
-    hs_database_t *db;          /* NULL when the bundle has no atoms */
+    hs_database_t *db;          /* raw stream atoms; NULL when there are none */
     const char **strptrs;       /* strlist resolved to pointers */
     vp_id_index *by_id;         /* sorted by id */
     uint32_t *atom_ref_first;   /* n_atoms + 1 entries into atom_refs */
     uint32_t *atom_refs;        /* condition (= element) indices per atom */
-    vp_deadline *head_deadlines; /* HEAD_NEG elements with a bounded window */
-    size_t n_head_deadlines;
-    uint32_t *rel_neg_within;   /* REL_NEG elements with within */
-    size_t n_rel_neg_within;
-    uint32_t *open_negs;        /* negations decided at close: HEAD_NEG, REL_NEG */
-    size_t n_open_negs;
+    vp_buflists bufs[VP_BUF_COUNT];
+    int32_t anomaly_atom[VP_AN_COUNT]; /* atom of each anomaly, -1 when unused */
+    int has_http;               /* some condition inspects an HTTP buffer */
 };
 
 struct vp_load_options {
@@ -57,6 +69,7 @@ struct vp_load_options {
 struct vp_engine_options {
     vp_mode mode;
     int detect_only;
+    vp_http_limits http_limits;
     uint32_t *enable, *disable;
     size_t n_enable, n_disable, cap_enable, cap_disable;
 };
@@ -73,6 +86,7 @@ struct vp_engine {
     size_t rule_bytes;          /* bitmap bytes for rules */
     size_t chain_bytes;         /* bitmap bytes for chains */
     size_t stream_size;         /* sizeof(vp_stream) + bitmaps + element state */
+    vp_http_limits http_limits;
 };
 
 #define VP_SCRATCH_MAX_BUNDLES 8
@@ -84,23 +98,49 @@ struct vp_scratch {
     atomic_flag busy;
 };
 
+/*
+ * Evaluation context of one buffer: positions count from the buffer's start.
+ * For the raw stream a position is a stream offset; for HTTP buffers `map_*`
+ * turns a buffer position into the stream offset reported in events.
+ */
+typedef struct vp_bufctx {
+    uint8_t buf;
+    uint8_t map_const;          /* every position maps to map_r0 */
+    uint64_t pos;               /* bytes seen, gaps included */
+    uint64_t seg_base;          /* start of the current gap-free segment */
+    uint64_t flushed_to;        /* deadlines up to here are decided */
+    size_t next_head_deadline;
+    size_t pending;             /* REL_NEG candidates waiting for their deadline */
+    uint64_t map_d0, map_r0;    /* buffer position map_d0 is stream offset map_r0 */
+} vp_bufctx;
+
+/* The HTTP side of a stream, made at its first byte when HTTP rules apply. */
+typedef struct vp_stream_http {
+    vp_http *parser;
+    vp_bufctx ctx[VP_BUF_COUNT];
+    hs_stream_t *hs[VP_BUF_COUNT];
+    uint8_t *pending;           /* per rule: HTTP part held in an earlier message */
+    struct vp_scratch *scratch; /* of the call in progress */
+} vp_stream_http;
+
 struct vp_stream {
     const vp_engine_t *engine;
     const vp_bundle_t *bundle;
     hs_stream_t *hs;
     vp_event_cb cb;
     void *ctx;
-    uint64_t seg_base;          /* stream offset of the current gap-free segment */
-    uint64_t pos;               /* bytes seen, gaps included */
-    uint64_t flushed_to;        /* deadlines up to here are decided */
-    size_t next_head_deadline;
-    size_t pending;             /* REL_NEG candidates waiting for their deadline */
+    vp_bufctx raw;              /* the raw stream buffer */
     uint8_t direction;
     uint8_t closed;
     uint8_t verdict;
-    uint8_t *rule_done;         /* fired or not applicable */
+    uint8_t wants_http;         /* HTTP rules apply to this stream */
+    uint8_t http_failed;        /* no memory for the HTTP side: raw rules only */
+    uint8_t *rule_off;          /* not enabled or not applicable */
+    uint8_t *rule_done;         /* fired (HTTP rules: in the current message) */
     uint8_t *chain_done;
     uint8_t *state;             /* element state, see chainplan.c */
+    vp_stream_http *http;
+    vp_stream_t *peer;          /* the other direction, when linked */
 };
 
 static inline int vp_bit_get(const uint8_t *bits, size_t i)
@@ -113,11 +153,27 @@ static inline void vp_bit_set(uint8_t *bits, size_t i)
     bits[i >> 3] |= (uint8_t)(1u << (i & 7));
 }
 
-/* chain.c: the evaluation of chains on one stream. */
-void vp_chain_on_match(vp_stream_t *s, uint32_t atom, uint64_t end);
-void vp_chain_flush(vp_stream_t *s, uint64_t upto, int inclusive);
-void vp_chain_gap(vp_stream_t *s, uint64_t gap_start, uint64_t gap_end);
-void vp_chain_close(vp_stream_t *s);
+static inline void vp_bit_clear(uint8_t *bits, size_t i)
+{
+    bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
+}
+
+/* chain.c: the evaluation of chains on one buffer of a stream. */
+void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t end);
+void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive);
+void vp_chain_gap(vp_stream_t *s, vp_bufctx *cx, uint64_t gap_start, uint64_t gap_end);
+void vp_chain_close(vp_stream_t *s, vp_bufctx *cx);
+/* Forgets the partial state of every element on cx's buffer (new message). */
+void vp_chain_reset_buffer(vp_stream_t *s, vp_bufctx *cx);
+/* A new HTTP message: per-transaction rule state starts over. */
+void vp_chain_new_message(vp_stream_t *s);
+
+/* http_glue.c: feeding the HTTP side of a stream. */
+vp_status vp_stream_http_scan(vp_stream_t *s, const uint8_t *p, size_t n, uint64_t raw,
+                              struct vp_scratch *scratch);
+void vp_stream_http_gap(vp_stream_t *s);
+void vp_stream_http_close(vp_stream_t *s, struct vp_scratch *scratch);
+void vp_stream_http_free(vp_stream_t *s);
 
 /* verify.c: signature and serial policy, before anything is deserialized. */
 vp_status vp_verify_bundle(const uint8_t *data, const vp_bundle_header_info *h,

@@ -38,6 +38,9 @@ VP_API vp_status vp_scratch_reserve(vp_scratch_t *s, const vp_engine_t *engine)
     vp_status st = VP_OK;
     if (b->db && hs_alloc_scratch(b->db, &s->hs) != HS_SUCCESS)
         st = VP_E_NOMEM;
+    for (int k = 0; k < VP_BUF_COUNT && st == VP_OK; k++)
+        if (b->bufs[k].db && hs_alloc_scratch(b->bufs[k].db, &s->hs) != HS_SUCCESS)
+            st = VP_E_NOMEM;
     if (st == VP_OK) {
         if (s->n_bundles == VP_SCRATCH_MAX_BUNDLES) {
             memmove(s->bundles, s->bundles + 1, sizeof(s->bundles[0]) * (VP_SCRATCH_MAX_BUNDLES - 1));

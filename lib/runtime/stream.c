@@ -42,12 +42,17 @@ VP_API vp_status vp_stream_open(const vp_engine_t *e, vp_proto proto, uint16_t p
     s->cb = cb;
     s->ctx = ctx;
     s->direction = (uint8_t)dir;
-    s->rule_done = (uint8_t *)(s + 1);
+    s->raw.buf = VP_BUF_STREAM;
+    s->rule_off = (uint8_t *)(s + 1);
+    s->rule_done = s->rule_off + e->rule_bytes;
     s->chain_done = s->rule_done + e->rule_bytes;
-    s->state = (uint8_t *)(s + 1) + ((e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7);
-    for (size_t r = 0; r < b->m.n_rules; r++)
+    s->state = (uint8_t *)(s + 1) + ((2 * e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7);
+    for (size_t r = 0; r < b->m.n_rules; r++) {
         if (!e->enabled[r] || !rule_applies(&b->m.rules[r], &b->m, proto, port, dir))
-            vp_bit_set(s->rule_done, r);
+            vp_bit_set(s->rule_off, r);
+        else if (b->plan.rule_http[r])
+            s->wants_http = 1;
+    }
     if (b->db && hs_open_stream(b->db, 0, &s->hs) != HS_SUCCESS) {
         free(s);
         return VP_E_NOMEM;
@@ -71,9 +76,9 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
         return 0;
     /* After a gap Hyperscan starts over, so ^ and \A would match at the
      * first byte after the gap, which is not the start of the stream. */
-    if (s->seg_base && (s->bundle->m.atoms[id].flags & VP_A_START_ANCHORED))
+    if (s->raw.seg_base && (s->bundle->m.atoms[id].flags & VP_A_START_ANCHORED))
         return 0;
-    vp_chain_on_match(s, id, s->seg_base + to);
+    vp_chain_on_match(s, &s->raw, id, s->raw.seg_base + to);
     return 0;
 }
 
@@ -114,14 +119,14 @@ VP_API vp_status vp_stream_scan(vp_stream_t *s, const void *data, size_t len,
         return st;
     if (!data && len)
         return VP_E_INVALID;
-    if (len > INT64_MAX - s->pos)
+    if (len > INT64_MAX - s->raw.pos)
         return VP_E_INVALID;
     st = scratch_acquire(s, scratch);
     if (st != VP_OK)
         return st;
     const char *p = data;
-    size_t left = len;
-    while (left && s->hs) {
+    size_t left = s->hs ? len : 0; /* without raw-stream patterns only offsets move */
+    while (left) {
         /* Hyperscan takes an unsigned int length. */
         unsigned int n = left > UINT_MAX ? UINT_MAX : (unsigned int)left;
         if (hs_scan_stream(s->hs, p, n, 0, scratch->hs, on_hs_match, s) != HS_SUCCESS) {
@@ -131,10 +136,13 @@ VP_API vp_status vp_stream_scan(vp_stream_t *s, const void *data, size_t len,
         p += n;
         left -= n;
     }
-    s->pos += len - left;
+    uint64_t start = s->raw.pos;
+    s->raw.pos += len - left;
     /* A match ending exactly here may still come from the end of the stream
      * ($ anchors), so only deadlines strictly before are decided now. */
-    vp_chain_flush(s, s->pos, 0);
+    vp_chain_flush(s, &s->raw, s->raw.pos, 0);
+    if (st == VP_OK && s->wants_http && !s->http_failed)
+        st = vp_stream_http_scan(s, data, len, start, scratch);
     scratch_release(scratch);
     return st;
 }
@@ -144,18 +152,20 @@ VP_API vp_status vp_stream_gap(vp_stream_t *s, uint64_t len, vp_scratch_t *scrat
     vp_status st = check_usable(s);
     if (st != VP_OK)
         return st;
-    if (len > (uint64_t)INT64_MAX - s->pos)
+    if (len > (uint64_t)INT64_MAX - s->raw.pos)
         return VP_E_INVALID;
     if (len == 0)
         return VP_OK;
     st = scratch_acquire(s, scratch);
     if (st != VP_OK)
         return st;
-    vp_chain_gap(s, s->pos, s->pos + len);
+    vp_chain_gap(s, &s->raw, s->raw.pos, s->raw.pos + len);
     if (s->hs && hs_reset_stream(s->hs, 0, scratch->hs, NULL, NULL) != HS_SUCCESS)
         st = VP_E_HYPERSCAN;
-    s->pos += len;
-    s->seg_base = s->pos;
+    s->raw.pos += len;
+    s->raw.seg_base = s->raw.pos;
+    /* HTTP framing cannot survive lost bytes: raw-stream rules carry on. */
+    vp_stream_http_gap(s);
     scratch_release(scratch);
     return st;
 }
@@ -168,10 +178,11 @@ VP_API vp_status vp_stream_close(vp_stream_t *s, vp_scratch_t *scratch)
     st = scratch_acquire(s, scratch);
     if (st != VP_OK)
         return st;
+    vp_stream_http_close(s, scratch);
     if (s->hs && hs_close_stream(s->hs, scratch->hs, on_hs_match, s) != HS_SUCCESS)
         st = VP_E_HYPERSCAN;
     s->hs = NULL;
-    vp_chain_close(s);
+    vp_chain_close(s, &s->raw);
     s->closed = 1;
     scratch_release(scratch);
     return st;
@@ -184,7 +195,23 @@ VP_API vp_verdict vp_stream_verdict(const vp_stream_t *s)
 
 VP_API uint64_t vp_stream_offset(const vp_stream_t *s)
 {
-    return s ? s->pos : 0;
+    return s ? s->raw.pos : 0;
+}
+
+VP_API vp_status vp_stream_link(vp_stream_t *to_server, vp_stream_t *to_client)
+{
+    if (!to_server || !to_client || to_server == to_client ||
+        to_server->direction != VP_DIR_TO_SERVER || to_client->direction != VP_DIR_TO_CLIENT)
+        return VP_E_INVALID;
+    if (to_server->peer)
+        to_server->peer->peer = NULL;
+    if (to_client->peer)
+        to_client->peer->peer = NULL;
+    to_server->peer = to_client;
+    to_client->peer = to_server;
+    if (to_server->http && to_client->http)
+        vp_http_link(to_server->http->parser, to_client->http->parser);
+    return VP_OK;
 }
 
 VP_API void vp_stream_free(vp_stream_t *s)
@@ -193,6 +220,9 @@ VP_API void vp_stream_free(vp_stream_t *s)
         return;
     if (s->hs)
         hs_close_stream(s->hs, NULL, NULL, NULL);
+    if (s->peer)
+        s->peer->peer = NULL;
+    vp_stream_http_free(s);
     vp_engine_t *e = (vp_engine_t *)s->engine;
     free(s);
     vp_engine_release(e);

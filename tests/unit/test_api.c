@@ -314,6 +314,15 @@ START_TEST(test_empty_bundle)
     vpt_events ev;
     ck_assert_int_eq(vpt_scan(&t, 80, VP_DIR_TO_SERVER, "anything", 8, 3, &ev), VP_VERDICT_ALLOW);
     ck_assert_uint_eq(ev.n, 0);
+    /* Offsets move even without any raw-stream pattern (regression: they
+     * stayed at 0, so HTTP events reported offsets within the chunk). */
+    vp_stream_t *s;
+    ck_assert_int_eq(vp_stream_open(t.engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, NULL, NULL, &s),
+                     VP_OK);
+    ck_assert_int_eq(vp_stream_scan(s, "abc", 3, t.scratch), VP_OK);
+    ck_assert_int_eq(vp_stream_scan(s, "de", 2, t.scratch), VP_OK);
+    ck_assert_uint_eq(vp_stream_offset(s), 5);
+    vp_stream_free(s);
     vpt_free(&t);
 }
 END_TEST
