@@ -9,6 +9,8 @@
 
 #include "internal.h"
 
+static vp_status http_start(vp_stream_t *s);
+
 typedef struct hit_ctx {
     vp_stream_t *s;
     vp_bufctx *cx;
@@ -145,6 +147,16 @@ void vp_stream_http_free(vp_stream_t *s)
     free(h->pending);
     free(h);
     s->http = NULL;
+}
+
+vp_status vp_stream_http_prepare(vp_stream_t *s)
+{
+    if (s->http || !s->wants_http || s->http_failed)
+        return VP_OK;
+    vp_status st = http_start(s);
+    if (st != VP_OK)
+        s->http_failed = 1;
+    return st;
 }
 
 static vp_status http_start(vp_stream_t *s)

@@ -172,6 +172,8 @@ void vp_chain_new_message(vp_stream_t *s);
 vp_status vp_stream_http_scan(vp_stream_t *s, const uint8_t *p, size_t n, uint64_t raw,
                               struct vp_scratch *scratch);
 void vp_stream_http_gap(vp_stream_t *s);
+/* Makes the HTTP side now (linking needs both parsers before any data). */
+vp_status vp_stream_http_prepare(vp_stream_t *s);
 void vp_stream_http_close(vp_stream_t *s, struct vp_scratch *scratch);
 void vp_stream_http_free(vp_stream_t *s);
 

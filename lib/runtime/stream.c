@@ -209,6 +209,8 @@ VP_API vp_status vp_stream_link(vp_stream_t *to_server, vp_stream_t *to_client)
         to_client->peer->peer = NULL;
     to_server->peer = to_client;
     to_client->peer = to_server;
+    vp_stream_http_prepare(to_server);
+    vp_stream_http_prepare(to_client);
     if (to_server->http && to_client->http)
         vp_http_link(to_server->http->parser, to_client->http->parser);
     return VP_OK;
