@@ -239,7 +239,10 @@ VP_API int vp_engine_rule_enabled(const vp_engine_t *engine, uint32_t id);
 VP_API size_t vp_engine_enabled_count(const vp_engine_t *engine);
 /** Bundle the engine runs (borrowed). */
 VP_API const vp_bundle_t *vp_engine_bundle(const vp_engine_t *engine);
-/** Bytes one open stream costs, Hyperscan stream state included. */
+/** Bytes one open stream costs when opened, Hyperscan stream state included.
+ *  Partial matches add state on demand (bounded by the rule set; see
+ *  vp_stream_stats), and the HTTP side is added at the first byte of streams
+ *  that HTTP rules apply to. */
 VP_API size_t vp_engine_stream_size(const vp_engine_t *engine);
 
 /* ------------------------------------------------------------------ scratch */
@@ -303,6 +306,7 @@ typedef struct vp_stream_stats {
     uint64_t http_limit_hits;  /**< header, body or decompression limits reached */
     uint64_t http_anomalies;   /**< protocol anomalies seen (reported or not) */
     size_t http_bytes;         /**< memory of the HTTP side of this stream */
+    size_t state_bytes;        /**< memory of partial matches (made on demand) */
 } vp_stream_stats_t;
 
 VP_API vp_status vp_stream_stats(const vp_stream_t *stream, vp_stream_stats_t *stats);

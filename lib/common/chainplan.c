@@ -35,8 +35,7 @@ static int plan_elem(vp_elem *el, const vp_mcond *c, uint32_t late_prev)
     case VP_EK_HEAD_POS:
         break;
     case VP_EK_HEAD_NEG:
-        size = 8;
-        break;
+        break; /* a bit in the stream's killed bitmap */
     case VP_EK_REL_POS: {
         int64_t raw = bits_for((int64_t)late_prev - d - len);
         int64_t prev = el->has_within ? bits_for(d + w) : 0;
@@ -45,6 +44,7 @@ static int plan_elem(vp_elem *el, const vp_mcond *c, uint32_t late_prev)
         el->raw_bits = (uint32_t)raw;
         el->prev_bits = (uint32_t)prev;
         el->late = raw > 0 ? (uint32_t)(raw - 1) : 0;
+        el->early = raw > 0;
         size = (el->has_within ? vp_ring_bytes(el->prev_bits) : 16) + vp_ring_bytes(el->raw_bits);
         break;
     }
@@ -59,9 +59,11 @@ static int plan_elem(vp_elem *el, const vp_mcond *c, uint32_t late_prev)
                 return -1;
             el->pend_bits = (uint32_t)pend;
             el->raw_bits = (uint32_t)raw;
+            el->early = d < 0 || late_prev > 0;
             size = 8 + vp_ring_bytes(el->pend_bits) + vp_ring_bytes(el->raw_bits);
         } else {
             size = 32;
+            el->early = d < 0 || late_prev > 0;
         }
         break;
     }
@@ -118,6 +120,8 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
                 return -2;
             }
             late_prev = el->late;
+            if (el->kind == VP_EK_HEAD_NEG)
+                el->neg_index = (uint32_t)out->n_headneg++;
             el->state_off = (uint32_t)off;
             off += (el->state_size + 7) & ~(size_t)7;
         }

@@ -40,6 +40,8 @@ typedef struct vp_elem {
     uint32_t within;
     uint32_t late;       /* how far behind the stream position a member of this
                             element's end-set can be found (negative distances) */
+    uint8_t early;       /* own occurrences matter before any predecessor end exists */
+    uint32_t neg_index;  /* HEAD_NEG: bit in the stream's killed bitmap */
     uint32_t prev_bits;  /* ring of predecessor ends (relative with within) */
     uint32_t raw_bits;   /* ring of own occurrence ends (late partners, killers) */
     uint32_t pend_bits;  /* ring of pending candidates (REL_NEG with within) */
@@ -55,7 +57,8 @@ typedef struct vp_chainplan {
     uint32_t *chain_rule;       /* per chain: rule index */
     uint8_t *chain_buf;         /* per chain: the buffer all its elements inspect */
     uint8_t *rule_http;         /* per rule: 1 when some chain is not on the raw stream */
-    size_t state_size;          /* bytes of element state per stream (all rules) */
+    size_t state_size;          /* most element state one stream can hold (all rules) */
+    size_t n_headneg;           /* HEAD_NEG elements */
 } vp_chainplan;
 
 /* Ring of `bits` positions ending at `hi`: the state of one bitmap. */

@@ -126,9 +126,9 @@ static const vp_elem *elem(const vp_stream_t *s, uint32_t ci)
     return &s->bundle->plan.elems[ci];
 }
 
-static uint8_t *elem_state(vp_stream_t *s, const vp_elem *el)
+static uint32_t elem_index(const vp_stream_t *s, const vp_elem *el)
 {
-    return s->state + el->state_off;
+    return (uint32_t)(el - s->bundle->plan.elems);
 }
 
 typedef struct relpos_state {
@@ -137,11 +137,14 @@ typedef struct relpos_state {
     ring raw;         /* valid when raw_bits */
 } relpos_state;
 
-static relpos_state relpos_at(vp_stream_t *s, const vp_elem *el)
+/* Fills st; 0 when the element has no state (and create was 0 or no memory). */
+static int relpos_at(vp_stream_t *s, const vp_elem *el, int create, relpos_state *out)
 {
     relpos_state st;
     memset(&st, 0, sizeof(st));
-    uint8_t *p = elem_state(s, el);
+    uint8_t *p = vp_state_get(s, elem_index(s, el), create);
+    if (!p)
+        return 0;
     if (el->has_within) {
         if (el->prev_bits)
             st.prev = ring_at(p, el->prev_bits);
@@ -153,7 +156,8 @@ static relpos_state relpos_at(vp_stream_t *s, const vp_elem *el)
     }
     if (el->raw_bits)
         st.raw = ring_at(p, el->raw_bits);
-    return st;
+    *out = st;
+    return 1;
 }
 
 typedef struct relneg_state {
@@ -163,11 +167,13 @@ typedef struct relneg_state {
     uint64_t *max_end, *have_end, *max_kill_start, *have_kill; /* without within */
 } relneg_state;
 
-static relneg_state relneg_at(vp_stream_t *s, const vp_elem *el)
+static int relneg_at(vp_stream_t *s, const vp_elem *el, int create, relneg_state *out)
 {
     relneg_state st;
     memset(&st, 0, sizeof(st));
-    uint8_t *p = elem_state(s, el);
+    uint8_t *p = vp_state_get(s, elem_index(s, el), create);
+    if (!p)
+        return 0;
     if (el->has_within) {
         st.scan_from = (uint64_t *)(void *)p;
         p += 8;
@@ -182,12 +188,18 @@ static relneg_state relneg_at(vp_stream_t *s, const vp_elem *el)
         st.max_kill_start = u + 2;
         st.have_kill = u + 3;
     }
-    return st;
+    *out = st;
+    return 1;
 }
 
-static uint64_t *headneg_killed(vp_stream_t *s, const vp_elem *el)
+static int headneg_killed(const vp_stream_t *s, const vp_elem *el)
 {
-    return (uint64_t *)(void *)elem_state(s, el);
+    return vp_bit_get(s->neg_killed, el->neg_index);
+}
+
+static void headneg_kill(vp_stream_t *s, const vp_elem *el)
+{
+    vp_bit_set(s->neg_killed, el->neg_index);
 }
 
 /* ------------------------------------------------------------ decisions */
@@ -278,9 +290,11 @@ static void relneg_add_candidate(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uin
                                  uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
-    relneg_state st = relneg_at(s, el);
     int64_t start = (int64_t)E + el->distance;
     if (window_hits_gap(cx, start))
+        return;
+    relneg_state st;
+    if (!relneg_at(s, el, 1, &st))
         return;
     if (!el->has_within) {
         if (!*st.have_end || E > *st.max_end) {
@@ -305,7 +319,9 @@ static void relneg_add_candidate(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uin
 static void relpos_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
-    relpos_state st = relpos_at(s, el);
+    relpos_state st;
+    if (!relpos_at(s, el, 1, &st))
+        return;
     if (el->raw_bits) {
         /* Occurrences seen before E was known can pair with it now. */
         int64_t lo = (int64_t)E + el->distance + (int64_t)el->length;
@@ -350,7 +366,11 @@ static void member_found(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t en
 static void relpos_occurrence(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t end)
 {
     const vp_elem *el = elem(s, ci);
-    relpos_state st = relpos_at(s, el);
+    relpos_state st;
+    /* Without state no predecessor end was ever seen: only a later one (and
+     * so this occurrence's record) could matter, which `early` tells. */
+    if (!relpos_at(s, el, el->early, &st))
+        return;
     if (el->raw_bits) {
         ring_advance(st.raw, end);
         ring_set(st.raw, end);
@@ -376,7 +396,9 @@ static void relpos_occurrence(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64
 static void relneg_killer(vp_stream_t *s, uint32_t ci, uint64_t end)
 {
     const vp_elem *el = elem(s, ci);
-    relneg_state st = relneg_at(s, el);
+    relneg_state st;
+    if (!relneg_at(s, el, el->early, &st))
+        return;
     if (el->has_within) {
         ring_advance(st.raw, end);
         ring_set(st.raw, end);
@@ -412,7 +434,7 @@ void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t en
             member_found(s, cx, ci, end, end);
             break;
         case VP_EK_HEAD_NEG:
-            *headneg_killed(s, el) = 1;
+            headneg_kill(s, el);
             break;
         case VP_EK_REL_POS:
             relpos_occurrence(s, cx, ci, end);
@@ -446,7 +468,9 @@ static int relneg_next(vp_stream_t *s, uint32_t ci, uint64_t *deadline, uint64_t
     const vp_elem *el = elem(s, ci);
     if (!el->pend_bits || !elem_is_live(s, el))
         return 0;
-    relneg_state st = relneg_at(s, el);
+    relneg_state st;
+    if (!relneg_at(s, el, 0, &st))
+        return 0;
     if (!ring_next(st.pend, (int64_t)*st.scan_from, (int64_t)*st.pend.hi, E))
         return 0;
     *deadline = (uint64_t)((int64_t)*E + el->distance + (int64_t)el->within);
@@ -457,7 +481,9 @@ static void relneg_decide(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E
                           uint64_t deadline)
 {
     const vp_elem *el = elem(s, ci);
-    relneg_state st = relneg_at(s, el);
+    relneg_state st;
+    if (!relneg_at(s, el, 0, &st))
+        return;
     ring_clear_bit(st.pend, E);
     *st.scan_from = E + 1;
     cx->pending--;
@@ -489,7 +515,7 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
         if (which == -2) {
             const vp_elem *el = elem(s, bl->head_deadlines[cx->next_head_deadline].elem);
             cx->next_head_deadline++;
-            if (!*headneg_killed(s, el))
+            if (!headneg_killed(s, el))
                 chain_complete(s, cx, el->chain, best);
         } else {
             relneg_decide(s, cx, (uint32_t)which, E, best);
@@ -510,7 +536,9 @@ static int headneg_window_overlaps(const vp_elem *el, uint64_t g0, uint64_t g1)
 static void reset_elem(vp_stream_t *s, const vp_elem *el, uint64_t base)
 {
     if (el->kind == VP_EK_REL_POS) {
-        relpos_state st = relpos_at(s, el);
+        relpos_state st;
+        if (!relpos_at(s, el, 0, &st))
+            return;
         if (el->has_within && el->prev_bits)
             ring_reset(st.prev, base);
         if (!el->has_within)
@@ -518,7 +546,9 @@ static void reset_elem(vp_stream_t *s, const vp_elem *el, uint64_t base)
         if (el->raw_bits)
             ring_reset(st.raw, base);
     } else if (el->kind == VP_EK_REL_NEG) {
-        relneg_state st = relneg_at(s, el);
+        relneg_state st;
+        if (!relneg_at(s, el, 0, &st))
+            return;
         if (el->has_within) {
             if (el->pend_bits)
                 ring_reset(st.pend, base);
@@ -529,8 +559,21 @@ static void reset_elem(vp_stream_t *s, const vp_elem *el, uint64_t base)
             *st.have_kill = 0;
         }
     } else if (el->kind == VP_EK_HEAD_NEG) {
-        *headneg_killed(s, el) = 0;
+        vp_bit_clear(s->neg_killed, el->neg_index);
     }
+}
+
+typedef struct reset_args {
+    uint8_t buf;
+    uint64_t base;
+} reset_args;
+
+static void reset_if_on_buffer(vp_stream_t *s, uint32_t ci, void *ctx)
+{
+    const reset_args *a = ctx;
+    const vp_elem *el = elem(s, ci);
+    if (el->buf == a->buf)
+        reset_elem(s, el, a->base);
 }
 
 void vp_chain_gap(vp_stream_t *s, vp_bufctx *cx, uint64_t g0, uint64_t g1)
@@ -540,18 +583,16 @@ void vp_chain_gap(vp_stream_t *s, vp_bufctx *cx, uint64_t g0, uint64_t g1)
     for (size_t i = 0; i < bl->n_head_deadlines; i++) {
         const vp_elem *el = elem(s, bl->head_deadlines[i].elem);
         if (headneg_window_overlaps(el, g0, g1))
-            *headneg_killed(s, el) = 1;
+            headneg_kill(s, el);
+    }
+    for (size_t i = 0; i < bl->n_open_negs; i++) {
+        const vp_elem *el = elem(s, bl->open_negs[i]);
+        if (el->kind == VP_EK_HEAD_NEG && headneg_window_overlaps(el, g0, g1))
+            headneg_kill(s, el);
     }
     /* No relative chain spans a gap: forget every partial chain. */
-    for (size_t i = 0; i < bl->n_elems; i++) {
-        const vp_elem *el = elem(s, bl->elems[i]);
-        if (el->kind == VP_EK_HEAD_NEG) {
-            if (headneg_window_overlaps(el, g0, g1))
-                *headneg_killed(s, el) = 1;
-        } else {
-            reset_elem(s, el, g1);
-        }
-    }
+    reset_args a = {cx->buf, g1};
+    vp_state_foreach(s, reset_if_on_buffer, &a);
     cx->pending = 0;
     cx->flushed_to = g1;
 }
@@ -559,8 +600,13 @@ void vp_chain_gap(vp_stream_t *s, vp_bufctx *cx, uint64_t g0, uint64_t g1)
 void vp_chain_reset_buffer(vp_stream_t *s, vp_bufctx *cx)
 {
     const vp_buflists *bl = &s->bundle->bufs[cx->buf];
-    for (size_t i = 0; i < bl->n_elems; i++)
-        reset_elem(s, elem(s, bl->elems[i]), 0);
+    for (size_t i = 0; i < bl->n_head_deadlines; i++)
+        vp_bit_clear(s->neg_killed, elem(s, bl->head_deadlines[i].elem)->neg_index);
+    for (size_t i = 0; i < bl->n_open_negs; i++)
+        if (elem(s, bl->open_negs[i])->kind == VP_EK_HEAD_NEG)
+            vp_bit_clear(s->neg_killed, elem(s, bl->open_negs[i])->neg_index);
+    reset_args a = {cx->buf, 0};
+    vp_state_foreach(s, reset_if_on_buffer, &a);
     uint8_t buf = cx->buf;
     memset(cx, 0, sizeof(*cx));
     cx->buf = buf;
@@ -594,7 +640,7 @@ void vp_chain_close(vp_stream_t *s, vp_bufctx *cx)
     /* Windows that reach past the end are decided by what was seen. */
     for (size_t i = cx->next_head_deadline; i < bl->n_head_deadlines; i++) {
         const vp_elem *el = elem(s, bl->head_deadlines[i].elem);
-        if (elem_is_live(s, el) && !*headneg_killed(s, el))
+        if (elem_is_live(s, el) && !headneg_killed(s, el))
             chain_complete(s, cx, el->chain, end);
     }
     cx->next_head_deadline = bl->n_head_deadlines;
@@ -610,12 +656,12 @@ void vp_chain_close(vp_stream_t *s, vp_bufctx *cx)
         if (!elem_is_live(s, el))
             continue;
         if (el->kind == VP_EK_HEAD_NEG) {
-            if (!*headneg_killed(s, el))
+            if (!headneg_killed(s, el))
                 chain_complete(s, cx, el->chain, end);
             continue;
         }
-        relneg_state st = relneg_at(s, el);
-        if (*st.have_end && (!*st.have_kill || (int64_t)*st.max_kill_start <
+        relneg_state st;
+        if (relneg_at(s, el, 0, &st) && *st.have_end && (!*st.have_kill || (int64_t)*st.max_kill_start <
                                                    (int64_t)*st.max_end + el->distance))
             chain_complete(s, cx, el->chain, end);
     }

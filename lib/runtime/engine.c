@@ -148,9 +148,9 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
         e->n_enabled += e->enabled[r];
     e->rule_bytes = (n + 7) / 8;
     e->chain_bytes = (bundle->plan.n_chains + 7) / 8;
-    e->stream_size = sizeof(vp_stream_t) +
-                     ((2 * e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7) +
-                     bundle->plan.state_size;
+    e->neg_bytes = (bundle->plan.n_headneg + 7) / 8;
+    /* Element state is made on demand (state.c); this is the fixed part. */
+    e->stream_size = sizeof(vp_stream_t) + 2 * e->rule_bytes + e->chain_bytes + e->neg_bytes;
     atomic_init(&e->refs, 1);
     vp_bundle_ref(bundle);
     *out = e;

@@ -230,6 +230,7 @@ VP_API vp_status vp_stream_stats(const vp_stream_t *s, vp_stream_stats_t *out)
     memset(&st, 0, sizeof(st));
     st.size = out->size;
     st.bytes = s->raw.pos;
+    st.state_bytes = vp_state_bytes(s);
     if (s->http) {
         vp_http_counters c;
         vp_http_counters_get(s->http->parser, &c);
@@ -237,7 +238,8 @@ VP_API vp_status vp_stream_stats(const vp_stream_t *s, vp_stream_stats_t *out)
         st.http_messages = c.messages;
         st.http_limit_hits = c.limit_hits;
         st.http_anomalies = c.anomalies;
-        st.http_bytes = sizeof(vp_stream_http) + 2 * s->engine->http_limits.header_bytes + 64;
+        st.http_bytes = sizeof(vp_stream_http) + 2 * s->engine->http_limits.header_bytes + 64 +
+                        s->engine->rule_bytes;
         for (int buf = 0; buf < VP_BUF_COUNT; buf++) {
             size_t sz = 0;
             if (s->http->hs[buf] && hs_stream_size(s->bundle->bufs[buf].db, &sz) == HS_SUCCESS)

@@ -85,6 +85,7 @@ struct vp_engine {
     size_t hs_stream_size;
     size_t rule_bytes;          /* bitmap bytes for rules */
     size_t chain_bytes;         /* bitmap bytes for chains */
+    size_t neg_bytes;           /* bitmap bytes for HEAD_NEG elements */
     size_t stream_size;         /* sizeof(vp_stream) + bitmaps + element state */
     vp_http_limits http_limits;
 };
@@ -114,6 +115,8 @@ typedef struct vp_bufctx {
     uint64_t map_d0, map_r0;    /* buffer position map_d0 is stream offset map_r0 */
 } vp_bufctx;
 
+typedef struct vp_state_table vp_state_table;
+
 /* The HTTP side of a stream, made at its first byte when HTTP rules apply. */
 typedef struct vp_stream_http {
     vp_http *parser;
@@ -135,10 +138,12 @@ struct vp_stream {
     uint8_t verdict;
     uint8_t wants_http;         /* HTTP rules apply to this stream */
     uint8_t http_failed;        /* no memory for the HTTP side: raw rules only */
+    uint8_t oom;                /* element state could not be made: reported by scan */
     uint8_t *rule_off;          /* not enabled or not applicable */
     uint8_t *rule_done;         /* fired (HTTP rules: in the current message) */
     uint8_t *chain_done;
-    uint8_t *state;             /* element state, see chainplan.c */
+    uint8_t *neg_killed;        /* per HEAD_NEG element (vp_elem.neg_index) */
+    vp_state_table *states;     /* element state, made on demand (state.c) */
     vp_stream_http *http;
     vp_stream_t *peer;          /* the other direction, when linked */
 };
@@ -157,6 +162,14 @@ static inline void vp_bit_clear(uint8_t *bits, size_t i)
 {
     bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
 }
+
+/* state.c: element state of a stream, made when a chain first needs it.
+ * NULL when the element has none, or !create and it was never made, or out
+ * of memory (then s->oom is set). */
+uint8_t *vp_state_get(vp_stream_t *s, uint32_t elem, int create);
+void vp_state_foreach(vp_stream_t *s, void (*fn)(vp_stream_t *, uint32_t, void *), void *ctx);
+size_t vp_state_bytes(const vp_stream_t *s);
+void vp_state_free(vp_stream_t *s);
 
 /* chain.c: the evaluation of chains on one buffer of a stream. */
 void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t end);

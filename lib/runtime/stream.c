@@ -46,7 +46,7 @@ VP_API vp_status vp_stream_open(const vp_engine_t *e, vp_proto proto, uint16_t p
     s->rule_off = (uint8_t *)(s + 1);
     s->rule_done = s->rule_off + e->rule_bytes;
     s->chain_done = s->rule_done + e->rule_bytes;
-    s->state = (uint8_t *)(s + 1) + ((2 * e->rule_bytes + e->chain_bytes + 7) & ~(size_t)7);
+    s->neg_killed = s->chain_done + e->chain_bytes;
     for (size_t r = 0; r < b->m.n_rules; r++) {
         if (!e->enabled[r] || !rule_applies(&b->m.rules[r], &b->m, proto, port, dir))
             vp_bit_set(s->rule_off, r);
@@ -143,6 +143,10 @@ VP_API vp_status vp_stream_scan(vp_stream_t *s, const void *data, size_t len,
     vp_chain_flush(s, &s->raw, s->raw.pos, 0);
     if (st == VP_OK && s->wants_http && !s->http_failed)
         st = vp_stream_http_scan(s, data, len, start, scratch);
+    if (st == VP_OK && s->oom) {
+        s->oom = 0; /* reported once per occurrence */
+        st = VP_E_NOMEM;
+    }
     scratch_release(scratch);
     return st;
 }
@@ -225,6 +229,7 @@ VP_API void vp_stream_free(vp_stream_t *s)
     if (s->peer)
         s->peer->peer = NULL;
     vp_stream_http_free(s);
+    vp_state_free(s);
     vp_engine_t *e = (vp_engine_t *)s->engine;
     free(s);
     vp_engine_release(e);
