@@ -225,6 +225,11 @@ VP_API vp_status vp_engine_options_set_detect_only(vp_engine_options_t *opts, in
 VP_API vp_status vp_engine_options_set_http_limits(vp_engine_options_t *opts, size_t header_bytes,
                                                    size_t body_bytes, size_t decompressed_bytes);
 
+/** Per-rule profiling (default 0): the engine counts, for every rule, how
+ *  often its patterns are found, how often it fires, and the time spent
+ *  evaluating its conditions.  Costs a clock read per pattern match. */
+VP_API vp_status vp_engine_options_set_profiling(vp_engine_options_t *opts, int enable);
+
 /** Creates an immutable engine.  opts may be NULL (defaults).  An id in the
  *  enable/disable lists that the bundle lacks gives VP_E_UNKNOWN_RULE. */
 VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t *opts,
@@ -239,6 +244,20 @@ VP_API int vp_engine_rule_enabled(const vp_engine_t *engine, uint32_t id);
 VP_API size_t vp_engine_enabled_count(const vp_engine_t *engine);
 /** Bundle the engine runs (borrowed). */
 VP_API const vp_bundle_t *vp_engine_bundle(const vp_engine_t *engine);
+/** Profile of one rule (see vp_engine_options_set_profiling); set `size`. */
+typedef struct vp_rule_profile {
+    size_t size;
+    uint32_t rule_id;
+    uint64_t pattern_hits;  /**< matches of the rule's patterns that were evaluated */
+    uint64_t fires;         /**< events */
+    uint64_t confirm_ns;    /**< time evaluating those matches */
+} vp_rule_profile_t;
+
+/** Profile of the rule at bundle index 0..rule_count-1 (counts across all
+ *  streams of the engine so far).  VP_E_INVALID when profiling is off. */
+VP_API vp_status vp_engine_profile_at(const vp_engine_t *engine, size_t index,
+                                      vp_rule_profile_t *out);
+
 /** Bytes one open stream costs when opened, Hyperscan stream state included.
  *  Partial matches add state on demand (bounded by the rule set; see
  *  vp_stream_stats), and the HTTP side is added at the first byte of streams

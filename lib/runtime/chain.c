@@ -17,6 +17,7 @@
  * stream produces, and their offsets, do not depend on how it was chunked.
  */
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -214,6 +215,8 @@ static void fire(vp_stream_t *s, uint32_t rule, uint64_t at)
     ev.action = (vp_action)r->action;
     ev.verdict = VP_VERDICT_ALLOW;
     ev.direction = (vp_direction)s->direction;
+    if (s->engine->profile)
+        atomic_fetch_add_explicit(&s->engine->profile[rule].fires, 1, memory_order_relaxed);
     if (r->action == VP_ACTION_BLOCK && !s->engine->detect_only) {
         ev.verdict = VP_VERDICT_BLOCK;
         s->verdict = VP_VERDICT_BLOCK;
@@ -419,6 +422,11 @@ static int passes_window(const vp_elem *el, uint64_t end)
     return el->is_regex || end - el->length >= el->min_start;
 }
 
+static void profile_match(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, const vp_elem *el,
+                          uint64_t end);
+static void apply_match(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, const vp_elem *el,
+                        uint64_t end);
+
 void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t end)
 {
     const vp_bundle_t *b = s->bundle;
@@ -429,20 +437,47 @@ void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t en
         const vp_elem *el = &b->plan.elems[ci];
         if (!elem_is_live(s, el) || !passes_window(el, end))
             continue;
-        switch (el->kind) {
-        case VP_EK_HEAD_POS:
-            member_found(s, cx, ci, end, end);
-            break;
-        case VP_EK_HEAD_NEG:
-            headneg_kill(s, el);
-            break;
-        case VP_EK_REL_POS:
-            relpos_occurrence(s, cx, ci, end);
-            break;
-        case VP_EK_REL_NEG:
-            relneg_killer(s, ci, end);
-            break;
+        if (s->engine->profile) {
+            profile_match(s, cx, ci, el, end);
+            continue;
         }
+        apply_match(s, cx, ci, el, end);
+    }
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void profile_match(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, const vp_elem *el,
+                          uint64_t end)
+{
+    vp_profile_counters *p = &s->engine->profile[el->rule];
+    uint64_t t0 = now_ns();
+    apply_match(s, cx, ci, el, end);
+    atomic_fetch_add_explicit(&p->hits, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->ns, now_ns() - t0, memory_order_relaxed);
+}
+
+static void apply_match(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, const vp_elem *el,
+                        uint64_t end)
+{
+    switch (el->kind) {
+    case VP_EK_HEAD_POS:
+        member_found(s, cx, ci, end, end);
+        break;
+    case VP_EK_HEAD_NEG:
+        headneg_kill(s, el);
+        break;
+    case VP_EK_REL_POS:
+        relpos_occurrence(s, cx, ci, end);
+        break;
+    case VP_EK_REL_NEG:
+        relneg_killer(s, ci, end);
+        break;
     }
 }
 

@@ -80,6 +80,28 @@ VP_API vp_status vp_engine_options_disable(vp_engine_options_t *o, const uint32_
     return append_ids(&o->disable, &o->n_disable, &o->cap_disable, ids, n);
 }
 
+VP_API vp_status vp_engine_options_set_profiling(vp_engine_options_t *o, int enable)
+{
+    if (!o || (enable != 0 && enable != 1))
+        return VP_E_INVALID;
+    o->profiling = enable;
+    return VP_OK;
+}
+
+VP_API vp_status vp_engine_profile_at(const vp_engine_t *e, size_t index, vp_rule_profile_t *out)
+{
+    if (!e || !out || out->size < sizeof(size_t) || !e->profile || index >= e->m->n_rules)
+        return VP_E_INVALID;
+    vp_rule_profile_t p;
+    p.size = out->size;
+    p.rule_id = e->m->rules[index].id;
+    p.pattern_hits = atomic_load_explicit(&e->profile[index].hits, memory_order_relaxed);
+    p.fires = atomic_load_explicit(&e->profile[index].fires, memory_order_relaxed);
+    p.confirm_ns = atomic_load_explicit(&e->profile[index].ns, memory_order_relaxed);
+    memcpy(out, &p, out->size < sizeof(p) ? out->size : sizeof(p));
+    return VP_OK;
+}
+
 VP_API vp_status vp_engine_options_set_detect_only(vp_engine_options_t *o, int detect_only)
 {
     if (!o || (detect_only != 0 && detect_only != 1))
@@ -125,6 +147,13 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
     e->plan = &bundle->plan;
     e->detect_only = opts->detect_only;
     e->http_limits = opts->http_limits;
+    if (opts->profiling) {
+        e->profile = calloc(bundle->m.n_rules ? bundle->m.n_rules : 1, sizeof(*e->profile));
+        if (!e->profile) {
+            free(e);
+            return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
+        }
+    }
     size_t n = bundle->m.n_rules;
     e->enabled = calloc(n ? n : 1, 1);
     if (!e->enabled) {
@@ -141,6 +170,7 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
         st = vp_error_set(err, VP_E_HYPERSCAN, -1, "cannot size Hyperscan stream state");
     if (st != VP_OK) {
         free(e->enabled);
+        free(e->profile);
         free(e);
         return st;
     }
@@ -168,6 +198,7 @@ void vp_engine_release(vp_engine_t *e)
         return;
     vp_bundle_free(e->bundle);
     free(e->enabled);
+    free(e->profile);
     free(e);
 }
 

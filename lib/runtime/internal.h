@@ -69,10 +69,15 @@ struct vp_load_options {
 struct vp_engine_options {
     vp_mode mode;
     int detect_only;
+    int profiling;
     vp_http_limits http_limits;
     uint32_t *enable, *disable;
     size_t n_enable, n_disable, cap_enable, cap_disable;
 };
+
+typedef struct vp_profile_counters {
+    atomic_uint_fast64_t hits, fires, ns;
+} vp_profile_counters;
 
 struct vp_engine {
     atomic_int refs;            /* the host's, plus one per open stream */
@@ -88,6 +93,7 @@ struct vp_engine {
     size_t neg_bytes;           /* bitmap bytes for HEAD_NEG elements */
     size_t stream_size;         /* sizeof(vp_stream) + bitmaps + element state */
     vp_http_limits http_limits;
+    vp_profile_counters *profile; /* per rule, NULL unless profiling */
 };
 
 #define VP_SCRATCH_MAX_BUNDLES 8

@@ -327,6 +327,35 @@ START_TEST(test_empty_bundle)
 }
 END_TEST
 
+START_TEST(test_profiling)
+{
+    vp_engine_options_t *o;
+    ck_assert_int_eq(vp_engine_options_create(&o), VP_OK);
+    ck_assert_int_eq(vp_engine_options_set_profiling(o, 2), VP_E_INVALID);
+    ck_assert_int_eq(vp_engine_options_set_profiling(o, 1), VP_OK);
+    vpt_engine t;
+    vpt_build(three_rules, 0, o, &t);
+    vp_engine_options_free(o);
+    vpt_events ev;
+    vpt_scan(&t, 80, VP_DIR_TO_SERVER, "aaa bbb aaa", 11, 0, &ev);
+    vpt_scan(&t, 80, VP_DIR_TO_SERVER, "bbb", 3, 0, &ev);
+    vp_rule_profile_t p = {.size = sizeof(p)};
+    ck_assert_int_eq(vp_engine_profile_at(t.engine, 0, &p), VP_OK);
+    ck_assert_uint_eq(p.rule_id, 100);
+    ck_assert_uint_eq(p.pattern_hits, 1); /* the rule is done after its first match */
+    ck_assert_uint_eq(p.fires, 1);
+    ck_assert_int_eq(vp_engine_profile_at(t.engine, 1, &p), VP_OK);
+    ck_assert_uint_eq(p.rule_id, 200);
+    ck_assert_uint_eq(p.pattern_hits, 2);
+    ck_assert_uint_eq(p.fires, 2);
+    ck_assert_int_eq(vp_engine_profile_at(t.engine, 3, &p), VP_E_INVALID);
+    vpt_free(&t);
+    vpt_build(three_rules, 0, NULL, &t);
+    ck_assert_int_eq(vp_engine_profile_at(t.engine, 0, &p), VP_E_INVALID);
+    vpt_free(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -339,6 +368,7 @@ int main(void)
     tcase_add_test(tc, test_engine_args);
     tcase_add_test(tc, test_stream_misuse);
     tcase_add_test(tc, test_empty_bundle);
+    tcase_add_test(tc, test_profiling);
     suite_add_tcase(s, tc);
     return vp_test_run_suite(s);
 }
