@@ -11,6 +11,7 @@
 #include "vpatch/vpatch.h"
 #include "vpatch/vpatch_compile.h"
 #include "json_out.h"
+#include "import_cmd.h"
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
 
@@ -20,9 +21,10 @@ static void usage(FILE *to)
           "                    FILE.yaml...\n"
           "       rulec check FILE.yaml...\n"
           "       rulec inspect [--json] BUNDLE.vpb\n"
-          "       rulec keygen -o NAME\n"
-          "       rulec --version\n",
+          "       rulec keygen -o NAME\n",
           to);
+    rulec_import_usage(to);
+    fputs("       rulec --version\n", to);
 }
 
 static void print_diags(const vp_compiler_t *c)
@@ -302,6 +304,8 @@ int main(int argc, char **argv)
         return inspect(argc - 2, argv + 2);
     if (strcmp(cmd, "keygen") == 0)
         return keygen(argc - 2, argv + 2);
+    if (strcmp(cmd, "import") == 0)
+        return rulec_import(argc - 2, argv + 2);
     if (strcmp(cmd, "--version") == 0) {
         printf("rulec %s\n", vp_version());
         return EXIT_OK;

@@ -1,0 +1,1461 @@
+/*
+ * rulec import: translation of a Suricata / Snort 3 rule into the YAML rule
+ * language.  See import_xlate.h and docs/import.md.
+ *
+ * The translation is conservative: a rule is imported exactly, imported with
+ * an IMP_CHANGED issue for every way its meaning differs, or rejected with an
+ * IMP_REJECT issue naming the keyword and the reason.
+ */
+#include "import_xlate.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "import_lex.h"
+
+/* ------------------------------------------------------------ buffers */
+
+static const struct {
+    const char *name;
+    int dir;
+} lang_buffers[] = {
+    {"http.method", IMP_DIR_TO_SERVER},
+    {"http.uri", IMP_DIR_TO_SERVER},
+    {"http.uri.raw", IMP_DIR_TO_SERVER},
+    {"http.request_line", IMP_DIR_TO_SERVER},
+    {"http.header", 0},
+    {"http.header.raw", 0},
+    {"http.host", 0},
+    {"http.user_agent", 0},
+    {"http.cookie", 0},
+    {"http.content_type", 0},
+    {"http.request_body", IMP_DIR_TO_SERVER},
+    {"http.stat_code", IMP_DIR_TO_CLIENT},
+    {"http.response_body", IMP_DIR_TO_CLIENT},
+};
+
+const char *const imp_http_buffers[] = {
+    "http.method", "http.uri", "http.uri.raw", "http.request_line", "http.header",
+    "http.header.raw", "http.host", "http.user_agent", "http.cookie", "http.content_type",
+    "http.request_body", "http.stat_code", "http.response_body", NULL,
+};
+
+int imp_buffer_direction(const char *buffer)
+{
+    for (size_t i = 0; i < sizeof lang_buffers / sizeof lang_buffers[0]; i++)
+        if (strcmp(lang_buffers[i].name, buffer) == 0)
+            return lang_buffers[i].dir;
+    return -1;
+}
+
+enum { BK_STICKY = 1, BK_MODIFIER = 2 };
+enum { BF_HOST_LOWER = 1, BF_FILE_DATA = 2, BF_STREAM = 4 };
+#define D_SURI (1 << IMP_SURICATA)
+#define D_SNORT (1 << IMP_SNORT3)
+#define D_ALL (D_SURI | D_SNORT)
+
+/* Pseudo buffer name for file_data until the direction is known. */
+static const char FILE_DATA[] = "file_data";
+
+typedef struct bufkw {
+    const char *kw;
+    int dialects;
+    int kind;
+    const char *lang; /* buffer of the language; NULL: stream (BF_STREAM) or not available */
+    int flags;
+} bufkw;
+
+static const bufkw buffer_keywords[] = {
+    /* Suricata sticky buffers */
+    {"http.uri", D_SURI, BK_STICKY, "http.uri", 0},
+    {"http.uri.raw", D_SURI, BK_STICKY, "http.uri.raw", 0},
+    {"http.method", D_SURI, BK_STICKY, "http.method", 0},
+    {"http.header", D_SURI, BK_STICKY, "http.header", 0},
+    {"http.header.raw", D_SURI, BK_STICKY, "http.header.raw", 0},
+    {"http.cookie", D_SURI, BK_STICKY, "http.cookie", 0},
+    {"http.user_agent", D_SURI, BK_STICKY, "http.user_agent", 0},
+    {"http.host", D_SURI, BK_STICKY, "http.host", BF_HOST_LOWER},
+    {"http.host.raw", D_SURI, BK_STICKY, "http.host", 0},
+    {"http.request_body", D_SURI, BK_STICKY, "http.request_body", 0},
+    {"http.response_body", D_SURI, BK_STICKY, "http.response_body", 0},
+    {"http.stat_code", D_SURI, BK_STICKY, "http.stat_code", 0},
+    {"http.request_line", D_SURI, BK_STICKY, "http.request_line", 0},
+    {"http_request_line", D_SURI, BK_STICKY, "http.request_line", 0},
+    {"http.content_type", D_SURI, BK_STICKY, "http.content_type", 0},
+    {"file.data", D_SURI, BK_STICKY, NULL, BF_FILE_DATA},
+    {"file_data", D_ALL, BK_STICKY, NULL, BF_FILE_DATA},
+    {"pkt_data", D_ALL, BK_STICKY, NULL, BF_STREAM},
+    {"raw_data", D_SNORT, BK_STICKY, NULL, BF_STREAM},
+    /* Suricata sticky buffers the language does not have */
+    {"http.stat_msg", D_SURI, BK_STICKY, NULL, 0},
+    {"http.response_line", D_SURI, BK_STICKY, NULL, 0},
+    {"http_response_line", D_SURI, BK_STICKY, NULL, 0},
+    {"http.protocol", D_SURI, BK_STICKY, NULL, 0},
+    {"http.start", D_SURI, BK_STICKY, NULL, 0},
+    {"http.header_names", D_SURI, BK_STICKY, NULL, 0},
+    {"http.accept", D_SURI, BK_STICKY, NULL, 0},
+    {"http.accept_enc", D_SURI, BK_STICKY, NULL, 0},
+    {"http.accept_lang", D_SURI, BK_STICKY, NULL, 0},
+    {"http.referer", D_SURI, BK_STICKY, NULL, 0},
+    {"http.connection", D_SURI, BK_STICKY, NULL, 0},
+    {"http.content_len", D_SURI, BK_STICKY, NULL, 0},
+    {"http.server", D_SURI, BK_STICKY, NULL, 0},
+    {"http.location", D_SURI, BK_STICKY, NULL, 0},
+    {"http.request_header", D_SURI, BK_STICKY, NULL, 0},
+    {"http.response_header", D_SURI, BK_STICKY, NULL, 0},
+    /* Suricata content modifiers (legacy) */
+    {"http_uri", D_SURI, BK_MODIFIER, "http.uri", 0},
+    {"http_raw_uri", D_SURI, BK_MODIFIER, "http.uri.raw", 0},
+    {"http_method", D_SURI, BK_MODIFIER, "http.method", 0},
+    {"http_header", D_SURI, BK_MODIFIER, "http.header", 0},
+    {"http_raw_header", D_SURI, BK_MODIFIER, "http.header.raw", 0},
+    {"http_cookie", D_SURI, BK_MODIFIER, "http.cookie", 0},
+    {"http_user_agent", D_SURI, BK_MODIFIER, "http.user_agent", 0},
+    {"http_host", D_SURI, BK_MODIFIER, "http.host", BF_HOST_LOWER},
+    {"http_raw_host", D_SURI, BK_MODIFIER, "http.host", 0},
+    {"http_client_body", D_SURI, BK_MODIFIER, "http.request_body", 0},
+    {"http_server_body", D_SURI, BK_MODIFIER, "http.response_body", 0},
+    {"http_stat_code", D_SURI, BK_MODIFIER, "http.stat_code", 0},
+    {"http_stat_msg", D_SURI, BK_MODIFIER, NULL, 0},
+    /* Snort 3 sticky buffers */
+    {"http_uri", D_SNORT, BK_STICKY, "http.uri", 0},
+    {"http_raw_uri", D_SNORT, BK_STICKY, "http.uri.raw", 0},
+    {"http_method", D_SNORT, BK_STICKY, "http.method", 0},
+    {"http_header", D_SNORT, BK_STICKY, "http.header", 0},
+    {"http_raw_header", D_SNORT, BK_STICKY, "http.header.raw", 0},
+    {"http_cookie", D_SNORT, BK_STICKY, "http.cookie", 0},
+    {"http_raw_cookie", D_SNORT, BK_STICKY, "http.cookie", 0},
+    {"http_client_body", D_SNORT, BK_STICKY, "http.request_body", 0},
+    {"http_stat_code", D_SNORT, BK_STICKY, "http.stat_code", 0},
+    {"http_raw_request", D_SNORT, BK_STICKY, "http.request_line", 0},
+    {"http_stat_msg", D_SNORT, BK_STICKY, NULL, 0},
+    {"http_version", D_SNORT, BK_STICKY, NULL, 0},
+    {"http_raw_status", D_SNORT, BK_STICKY, NULL, 0},
+    {"http_trailer", D_SNORT, BK_STICKY, NULL, 0},
+    {"http_raw_trailer", D_SNORT, BK_STICKY, NULL, 0},
+    {"http_true_ip", D_SNORT, BK_STICKY, NULL, 0},
+    {"http_raw_body", D_SNORT, BK_STICKY, NULL, 0},
+    {"http_param", D_SNORT, BK_STICKY, NULL, 0},
+    {"js_data", D_SNORT, BK_STICKY, NULL, 0},
+    {"vba_data", D_SNORT, BK_STICKY, NULL, 0},
+};
+
+static const bufkw *find_buffer_keyword(int dialect, const char *name)
+{
+    for (size_t i = 0; i < sizeof buffer_keywords / sizeof buffer_keywords[0]; i++)
+        if ((buffer_keywords[i].dialects & (1 << dialect)) &&
+            strcmp(buffer_keywords[i].kw, name) == 0)
+            return &buffer_keywords[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------ keyword sets */
+
+static int in_list(const char *const *list, const char *s)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Keywords that carry no detection meaning for the library. */
+static const char *const meta_keywords[] = {
+    "msg", "sid", "rev", "gid", "classtype", "priority", "reference", "metadata", "target",
+    "rem", "fast_pattern", "fast_pattern_only", "fast_pattern_offset", "fast_pattern_length",
+    NULL,
+};
+
+/* Detection keywords the rule language does not have (yet). */
+static const char *const not_yet_keywords[] = {
+    "endswith", "isdataat", "byte_test", "byte_jump", "byte_extract", "byte_math", "dsize",
+    "urilen", "bsize", "bufferlen", "stream_size", "flowint", "base64_decode", "base64_data",
+    "detection_filter", "app-layer-protocol", "replace", "absent", NULL,
+};
+
+/* Keywords on IP/TCP/ICMP header fields: the library sees stream payload only. */
+static const char *const packet_keywords[] = {
+    "ttl", "tos", "id", "ipopts", "fragbits", "fragoffset", "flags", "seq", "ack", "window",
+    "itype", "icode", "icmp_id", "icmp_seq", "sameip", "ip_proto", "ipv4-csum", "tcpv4-csum",
+    "tcpv6-csum", "udpv4-csum", "udpv6-csum", "icmpv4-csum", "icmpv6-csum", "tcp.mss",
+    "tcp.hdr", "udp.hdr", "ipv4.hdr", "ipv6.hdr", "icmpv4.hdr", "icmpv6.hdr", "ip.hdr",
+    "tcp.flags", "ipv6.flow", "rpc", "icmpv6.mtu", "pkt_num", NULL,
+};
+
+/* Prefixes of keywords for application protocols the library does not parse. */
+static const char *const app_prefixes[] = {
+    "tls", "ssl_", "ja3", "ja4", "dns", "ssh", "smb", "dce_", "dcerpc", "ftp", "krb5", "sip",
+    "snmp", "nfs", "modbus", "dnp3", "enip", "cip_", "http2", "mqtt", "rfb", "ike", "dhcp",
+    "quic", "rdp", "smtp", "imap", "pop3", "file.", "file_", "filename", "fileext",
+    "filemagic", "filestore", "filemd5", "filesha1", "filesha256", "filesize", "asn1",
+    "ber_", "gtp_", "s7commplus", "iec104", "opcua", "mms", "bacnet", "sd_pattern",
+    "cvs", "ldap", "pgsql", "websocket", "ssl.", "x509", "frame", "app-layer-event",
+    "decode-event", "stream-event", "engine-event", "ssl_state", "ssl_version", NULL,
+};
+
+static int has_prefix(const char *const *list, const char *s)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strncmp(s, list[i], strlen(list[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* Application protocols (header or service) carried over UDP only, or both. */
+static const char *const udp_apps[] = {"ntp", "tftp", "dhcp", "snmp", "ikev2", "ike",
+                                       "netbios-ns", "ssdp", "netbios-dgm", NULL};
+static const char *const dual_apps[] = {"dns", "krb5", "nfs", "sip", "enip", "sunrpc", NULL};
+
+/* ------------------------------------------------------------ state */
+
+typedef struct xstate {
+    const imp_ctx *ctx;
+    const imp_raw *raw;
+    imp_rule *r;
+    /* current sticky buffer: NULL = stream; FILE_DATA; a language buffer; or
+     * the name of an unavailable buffer (cur_unavailable) */
+    const char *cur;
+    int cur_unavailable;
+    int cur_host_lower;
+    int switched;        /* Snort 3: a buffer keyword came since the last condition */
+    int last_content;    /* index of the last content condition, -1 */
+    int last_cond;       /* index of the last condition (content or pcre), -1 */
+    /* flow */
+    int flow_dir;
+    int flow_seen;
+    /* flowbits/xbits */
+    int noalert;
+    /* metadata */
+    int sev_meta;        /* 0 none, else severity index 1..4 */
+    int priority;        /* -1 none */
+    int policy_balanced, policy_security;
+    char **services;
+    size_t n_services;
+    const char *app;     /* protocol from the header (static or service string) */
+    char *header_app;
+} xstate;
+
+#define ISSUE(st, level, kw, ...) imp_issue_add(&(st)->r->issues, &(st)->r->n_issues, level, kw, __VA_ARGS__)
+
+static imp_cond *new_cond(xstate *st, int keyword_index)
+{
+    imp_rule *r = st->r;
+    r->conds = imp_xrealloc(r->conds, (r->n_conds + 1) * sizeof(imp_cond));
+    imp_cond *c = &r->conds[r->n_conds++];
+    memset(c, 0, sizeof(*c));
+    c->keyword_index = keyword_index;
+    c->after_switch = st->switched;
+    st->switched = 0;
+    st->last_cond = (int)(r->n_conds - 1);
+    return c;
+}
+
+/* The current sticky buffer applies to a new condition. */
+static void take_sticky(xstate *st, imp_cond *c)
+{
+    c->buffer = st->cur;
+    c->src_buffer = st->cur;
+}
+
+/* ------------------------------------------------------------ positions */
+
+static int parse_position(xstate *st, const char *kw, const char *v, int64_t *out,
+                          int allow_negative)
+{
+    int64_t x;
+    if (!v || imp_parse_int(v, &x) != 0) {
+        if (v && (isalpha((unsigned char)*v) || *v == '_'))
+            ISSUE(st, IMP_REJECT, "byte_extract",
+                  "%s uses the byte_extract variable '%s' (byte_extract is not in the rule "
+                  "language)",
+                  kw, v);
+        else
+            ISSUE(st, IMP_REJECT, "syntax", "%s needs an integer, got \"%s\"", kw, v ? v : "");
+        return -1;
+    }
+    if (!allow_negative && x < 0) {
+        ISSUE(st, IMP_REJECT, "syntax", "%s must not be negative, got %lld", kw, (long long)x);
+        return -1;
+    }
+    if (x > 2147483647LL || x < -2147483647LL) {
+        ISSUE(st, IMP_REJECT, kw, "%s %lld is beyond the engine limit of 2147483647", kw,
+              (long long)x);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* A content modifier (nocase, offset, depth, distance, within, startswith) on c. */
+static void content_modifier(xstate *st, imp_cond *c, const char *kw, const char *v)
+{
+    int64_t x;
+    if (strcmp(kw, "nocase") == 0) {
+        c->nocase = 1;
+    } else if (strcmp(kw, "offset") == 0) {
+        if (parse_position(st, kw, v, &x, 0) == 0)
+            c->has_offset = 1, c->offset = x;
+    } else if (strcmp(kw, "depth") == 0) {
+        if (parse_position(st, kw, v, &x, 0) == 0)
+            c->has_depth = 1, c->depth = x;
+    } else if (strcmp(kw, "distance") == 0) {
+        if (parse_position(st, kw, v, &x, 1) == 0)
+            c->has_distance = 1, c->distance = x, c->relative = 1;
+    } else if (strcmp(kw, "within") == 0) {
+        if (parse_position(st, kw, v, &x, 0) == 0)
+            c->has_within = 1, c->within = x, c->relative = 1;
+    } else if (strcmp(kw, "startswith") == 0) {
+        c->startswith = 1;
+    }
+}
+
+static int is_content_modifier(const char *kw)
+{
+    static const char *const mods[] = {"nocase", "offset", "depth", "distance", "within",
+                                       "startswith", NULL};
+    return in_list(mods, kw);
+}
+
+/* ------------------------------------------------------------ keywords */
+
+static void kw_content(xstate *st, size_t k, const char *name, const char *v)
+{
+    int negated;
+    uint8_t *bytes;
+    size_t len;
+    char *rest;
+    const char *err = v ? imp_parse_content(v, &negated, &bytes, &len, &rest) : "no value";
+    if (err) {
+        ISSUE(st, IMP_REJECT, "syntax", "%s: %s", name, err);
+        return;
+    }
+    if (len == 0) {
+        ISSUE(st, IMP_REJECT, "syntax", "%s: empty content", name);
+        free(bytes);
+        free(rest);
+        return;
+    }
+    imp_cond *c = new_cond(st, (int)k);
+    c->bytes = bytes;
+    c->len = len;
+    c->negate = negated;
+    st->last_content = st->last_cond;
+    if (strcmp(name, "uricontent") == 0) {
+        c->buffer = c->src_buffer = "http.uri";
+    } else {
+        take_sticky(st, c);
+        if (st->cur_unavailable)
+            c->src_buffer = st->cur;
+        if (st->cur_host_lower)
+            c->nocase = 2; /* resolved after the modifiers: http.host is lower case */
+    }
+    /* Snort 3 sub-options: content:"x",depth 4,nocase,... */
+    if (rest && *rest) {
+        if (st->ctx->dialect != IMP_SNORT3) {
+            ISSUE(st, IMP_REJECT, "syntax", "content: unexpected \",%s\" after the string", rest);
+        } else {
+            char **items = NULL;
+            size_t n = 0;
+            imp_split_commas(rest, &items, &n);
+            for (size_t i = 0; i < n; i++) {
+                char *sub = items[i];
+                char *sp = sub;
+                while (*sp && !isspace((unsigned char)*sp))
+                    sp++;
+                char *arg = NULL;
+                if (*sp) {
+                    *sp = 0;
+                    arg = sp + 1;
+                    while (isspace((unsigned char)*arg))
+                        arg++;
+                }
+                if (!*sub)
+                    continue;
+                if (is_content_modifier(sub) && strcmp(sub, "startswith") != 0) {
+                    if ((strcmp(sub, "nocase") == 0) != (arg == NULL))
+                        ISSUE(st, IMP_REJECT, "syntax", "content sub-option '%s' %s", sub,
+                              arg ? "takes no value" : "needs a value");
+                    else
+                        content_modifier(st, c, sub, arg);
+                } else if (strcmp(sub, "fast_pattern") == 0 ||
+                           strcmp(sub, "fast_pattern_offset") == 0 ||
+                           strcmp(sub, "fast_pattern_length") == 0) {
+                    /* a matcher hint only */
+                } else {
+                    ISSUE(st, IMP_REJECT, "syntax", "unknown content sub-option '%s'", sub);
+                }
+            }
+            imp_strv_free(items, n);
+        }
+    }
+    free(rest);
+}
+
+static void kw_pcre(xstate *st, size_t k, const char *v)
+{
+    int negated;
+    char *pattern, *flags;
+    const char *err = v ? imp_parse_pcre(v, &negated, &pattern, &flags) : "no value";
+    if (err) {
+        ISSUE(st, IMP_REJECT, "syntax", "pcre: %s", err);
+        return;
+    }
+    if (!*pattern) {
+        ISSUE(st, IMP_REJECT, "syntax", "pcre: empty pattern");
+        free(pattern);
+        free(flags);
+        return;
+    }
+    imp_cond *c = new_cond(st, (int)k);
+    c->is_regex = 1;
+    c->negate = negated;
+    take_sticky(st, c);
+    const char *flag_buffer = NULL;
+    int host_lower = st->cur_host_lower, anchored = 0;
+    size_t nf = 0;
+    for (const char *f = flags; *f; f++) {
+        const char *b = NULL;
+        switch (*f) {
+        case 'i': case 's': case 'm': case 'x':
+            if (!strchr(c->flags, *f) && nf < sizeof c->flags - 1)
+                c->flags[nf++] = *f;
+            break;
+        case 'R': c->relative = 1; break;
+        case 'A': anchored = 1; break;
+        case 'G': /* ungreedy: does not change whether a pattern matches */
+        case 'O': /* match-limit override */
+        case 'B': /* rawbytes */
+            break;
+        case 'E':
+            ISSUE(st, IMP_REJECT, "pcre", "pcre modifier 'E' (dollar matches only at the very "
+                                          "end) is not supported");
+            break;
+        case 'U': b = "http.uri"; break;
+        case 'I': b = "http.uri.raw"; break;
+        case 'P': b = "http.request_body"; break;
+        case 'Q': b = "http.response_body"; break;
+        case 'H': b = "http.header"; break;
+        case 'D': b = "http.header.raw"; break;
+        case 'M': b = "http.method"; break;
+        case 'C': case 'K': b = "http.cookie"; break;
+        case 'S': b = "http.stat_code"; break;
+        case 'V': b = "http.user_agent"; break;
+        case 'W': b = "http.host"; host_lower = 1; break;
+        case 'Z': b = "http.host"; break;
+        case 'Y':
+            ISSUE(st, IMP_REJECT, "pcre", "pcre modifier 'Y' (http.stat_msg): the rule language "
+                                          "has no status-message buffer");
+            break;
+        default:
+            ISSUE(st, IMP_REJECT, "pcre", "unknown pcre modifier '%c'", *f);
+            break;
+        }
+        if (b) {
+            if (flag_buffer && strcmp(flag_buffer, b) != 0)
+                ISSUE(st, IMP_REJECT, "pcre", "pcre names two buffers (%s and %s)", flag_buffer, b);
+            flag_buffer = b;
+        }
+    }
+    if (flag_buffer) {
+        if ((st->cur && strcmp(st->cur, flag_buffer) != 0) || st->cur_unavailable)
+            ISSUE(st, IMP_REJECT, "syntax", "pcre buffer modifier for %s used inside the sticky "
+                                            "buffer %s",
+                  flag_buffer, st->cur);
+        c->buffer = c->src_buffer = flag_buffer;
+    } else if (st->cur_unavailable) {
+        c->src_buffer = st->cur;
+    }
+    if (anchored) {
+        imp_buf b = {0};
+        imp_buf_printf(&b, "\\A(?:%s%s)", pattern, strchr(c->flags, 'x') ? "\n" : "");
+        free(pattern);
+        pattern = imp_buf_take(&b);
+    }
+    if (host_lower) {
+        /* Suricata matches http.host lower-cased: a pattern without upper-case
+         * letters and without negated classes means the same caseless. */
+        int upper = 0;
+        for (const char *p = pattern; *p; p++) {
+            if (*p == '\\' && p[1]) {
+                p++;
+                if (strchr("WSDBPXRQEGCKAZNH", *p))
+                    upper = 1;
+                continue;
+            }
+            if (isupper((unsigned char)*p))
+                upper = 1;
+        }
+        if (upper || strstr(pattern, "[^"))
+            ISSUE(st, IMP_REJECT, "pcre",
+                  "pcre on http.host (matched lower-cased by Suricata) uses upper-case letters, "
+                  "escapes or negated classes that make a caseless match differ");
+        else if (!strchr(c->flags, 'i') && nf < sizeof c->flags - 1)
+            c->flags[nf++] = 'i';
+    }
+    c->bytes = (uint8_t *)pattern;
+    c->len = strlen(pattern);
+    free(flags);
+}
+
+static void kw_buffer(xstate *st, const bufkw *bk, const char *name, const char *v)
+{
+    const imp_ctx *ctx = st->ctx;
+    if (bk->kind == BK_MODIFIER) {
+        /* Suricata legacy modifier: applies to the last content */
+        if (st->last_content < 0 || st->last_content != st->last_cond) {
+            ISSUE(st, IMP_REJECT, "syntax", "%s does not follow a content", name);
+            return;
+        }
+        imp_cond *c = &st->r->conds[st->last_content];
+        if (c->buffer && strcmp(c->buffer, "http.uri") != 0)
+            ISSUE(st, IMP_REJECT, "syntax", "%s on a content that already has a buffer", name);
+        if (st->cur || st->cur_unavailable)
+            ISSUE(st, IMP_REJECT, "syntax", "%s used inside a sticky buffer", name);
+        if (!bk->lang) {
+            ISSUE(st, IMP_REJECT, name, "buffer %s is not in the rule language", name);
+            c->src_buffer = name;
+            return;
+        }
+        c->buffer = c->src_buffer = bk->lang;
+        if (bk->flags & BF_HOST_LOWER)
+            c->nocase = c->nocase ? c->nocase : 2;
+        return;
+    }
+    /* sticky buffer */
+    st->switched = 1;
+    st->cur_unavailable = 0;
+    st->cur_host_lower = 0;
+    if (v && ctx->dialect == IMP_SNORT3 && strcmp(name, "http_header") == 0) {
+        /* http_header:field NAME selects one header's value */
+        char **items = NULL;
+        size_t n = 0;
+        imp_split_blanks(v, &items, &n);
+        const char *target = NULL;
+        if (n == 2 && strcmp(items[0], "field") == 0) {
+            for (char *q = items[1]; *q; q++)
+                *q = (char)tolower((unsigned char)*q);
+            if (strcmp(items[1], "user-agent") == 0)
+                target = "http.user_agent";
+            else if (strcmp(items[1], "host") == 0)
+                target = "http.host";
+            else if (strcmp(items[1], "content-type") == 0)
+                target = "http.content_type";
+            else if (strcmp(items[1], "cookie") == 0)
+                target = "http.cookie";
+        }
+        imp_strv_free(items, n);
+        if (!target) {
+            ISSUE(st, IMP_REJECT, "http_header", "http_header:%s selects a header the rule "
+                                                 "language has no buffer for",
+                  v);
+            st->cur = "http_header";
+            st->cur_unavailable = 1;
+            return;
+        }
+        st->cur = target;
+        return;
+    }
+    if (v) {
+        ISSUE(st, IMP_REJECT, name, "%s:%s (buffer parameters are not in the rule language)",
+              name, v);
+        st->cur = bk->kw;
+        st->cur_unavailable = 1;
+        return;
+    }
+    if (bk->flags & BF_STREAM) {
+        st->cur = NULL;
+    } else if (bk->flags & BF_FILE_DATA) {
+        st->cur = FILE_DATA;
+    } else if (!bk->lang) {
+        ISSUE(st, IMP_REJECT, name, "buffer %s is not in the rule language", name);
+        st->cur = bk->kw;
+        st->cur_unavailable = 1;
+    } else {
+        st->cur = bk->lang;
+        st->cur_host_lower = (bk->flags & BF_HOST_LOWER) != 0;
+    }
+}
+
+static void kw_flow(xstate *st, const char *v)
+{
+    char **items = NULL;
+    size_t n = 0;
+    imp_split_commas(v ? v : "", &items, &n);
+    st->flow_seen = 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *f = items[i];
+        int dir = 0;
+        if (strcmp(f, "to_server") == 0 || strcmp(f, "from_client") == 0)
+            dir = IMP_DIR_TO_SERVER;
+        else if (strcmp(f, "to_client") == 0 || strcmp(f, "from_server") == 0)
+            dir = IMP_DIR_TO_CLIENT;
+        else if (strcmp(f, "established") == 0 || strcmp(f, "only_stream") == 0 || !*f)
+            continue;
+        else if (strcmp(f, "stateless") == 0)
+            ISSUE(st, IMP_CHANGED, "flow", "flow:stateless (any packet, even outside a "
+                                           "connection) is inspected as a stream");
+        else if (strcmp(f, "no_stream") == 0)
+            ISSUE(st, IMP_CHANGED, "flow", "flow:no_stream (single packets) is inspected on the "
+                                           "reassembled stream");
+        else if (strcmp(f, "not_established") == 0)
+            ISSUE(st, IMP_REJECT, "flow", "flow:not_established: the library inspects "
+                                          "established streams only");
+        else
+            ISSUE(st, IMP_REJECT, "flow", "flow option '%s' is not supported", f);
+        if (dir) {
+            if (st->flow_dir && st->flow_dir != dir)
+                ISSUE(st, IMP_REJECT, "flow", "flow names both directions");
+            st->flow_dir = dir;
+        }
+    }
+    imp_strv_free(items, n);
+}
+
+/* flowbits / xbits */
+static void kw_bits(xstate *st, const char *name, const char *v)
+{
+    char **items = NULL;
+    size_t n = 0;
+    imp_split_commas(v ? v : "", &items, &n);
+    const char *cmd = n ? items[0] : "";
+    if (strcmp(cmd, "noalert") == 0) {
+        st->noalert = 1;
+    } else if (strcmp(cmd, "set") == 0 || strcmp(cmd, "unset") == 0 ||
+               strcmp(cmd, "toggle") == 0 || strcmp(cmd, "setx") == 0) {
+        ISSUE(st, IMP_NOTE, name, "%s:%s ignored: it only feeds rules that test it, and those "
+                                  "are not imported (%s state is not in the rule language)",
+              name, v ? v : "", name);
+    } else if (strcmp(cmd, "isset") == 0 || strcmp(cmd, "isnotset") == 0) {
+        ISSUE(st, IMP_REJECT, name, "%s:%s: flow state (%s) is not in the rule language", name,
+              v ? v : "", name);
+    } else {
+        ISSUE(st, IMP_REJECT, name, "%s:%s is not supported", name, v ? v : "");
+    }
+    imp_strv_free(items, n);
+}
+
+static void kw_threshold(xstate *st, const char *v)
+{
+    const char *type = v ? strstr(v, "type") : NULL;
+    if (type) {
+        type += 4;
+        while (isspace((unsigned char)*type))
+            type++;
+    }
+    if (type && strncmp(type, "limit", 5) == 0)
+        ISSUE(st, IMP_CHANGED, "threshold", "threshold type limit (at most N alerts per tracked "
+                                            "host and period) is not kept: the library reports "
+                                            "the first match of every stream");
+    else
+        ISSUE(st, IMP_REJECT, "threshold", "threshold:%s (an alert needs several matches) is not "
+                                           "in the rule language",
+              v ? v : "");
+}
+
+/* "cve,2021-44228", "CVE-2021-44228", "CAN-2002-1234", "2021_44228" -> "CVE-2021-44228" */
+static char *normalize_cve(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    if ((strncasecmp(s, "cve", 3) == 0 || strncasecmp(s, "can", 3) == 0) &&
+        (s[3] == '-' || s[3] == '_' || s[3] == ' '))
+        s += 4;
+    char year[5];
+    size_t i = 0;
+    for (; i < 4; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return NULL;
+        year[i] = s[i];
+    }
+    year[4] = 0;
+    if (s[4] != '-' && s[4] != '_')
+        return NULL;
+    const char *num = s + 5;
+    size_t nd = 0;
+    while (isdigit((unsigned char)num[nd]))
+        nd++;
+    const char *end = num + nd;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (nd < 4 || *end)
+        return NULL;
+    return imp_xprintf("CVE-%s-%.*s", year, (int)nd, num);
+}
+
+static void add_cve(imp_rule *r, char *cve)
+{
+    if (imp_strv_has(r->cves, r->n_cves, cve))
+        free(cve);
+    else
+        imp_strv_push(&r->cves, &r->n_cves, cve);
+}
+
+static void kw_reference(xstate *st, const char *v)
+{
+    imp_rule *r = st->r;
+    const char *comma = v ? strchr(v, ',') : NULL;
+    if (!comma) {
+        ISSUE(st, IMP_NOTE, "reference", "malformed reference \"%s\" kept as text", v ? v : "");
+        if (v && *v && !imp_strv_has(r->refs, r->n_refs, v))
+            imp_strv_push(&r->refs, &r->n_refs, imp_xstrdup(v));
+        return;
+    }
+    char *type = imp_xstrndup(v, (size_t)(comma - v));
+    for (char *q = type; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    const char *val = comma + 1;
+    while (isspace((unsigned char)*val))
+        val++;
+    char *t = type;
+    while (isspace((unsigned char)*t))
+        t++;
+    char *ref = NULL;
+    if (strcmp(t, "cve") == 0) {
+        char *cve = normalize_cve(val);
+        if (cve) {
+            add_cve(r, cve);
+        } else {
+            ISSUE(st, IMP_NOTE, "reference", "malformed CVE reference \"%s\" kept in references",
+                  val);
+            ref = imp_xprintf("cve:%s", val);
+        }
+    } else if (strcmp(t, "url") == 0) {
+        ref = imp_xstrdup(val);
+    } else {
+        ref = imp_xprintf("%s:%s", t, val);
+    }
+    if (ref && *ref && !imp_strv_has(r->refs, r->n_refs, ref))
+        imp_strv_push(&r->refs, &r->n_refs, ref);
+    else
+        free(ref);
+    free(type);
+}
+
+static void kw_metadata(xstate *st, const char *v)
+{
+    char **items = NULL;
+    size_t n = 0;
+    char *plain = imp_unquote(v ? v : "");
+    imp_split_commas(plain, &items, &n);
+    free(plain);
+    for (size_t i = 0; i < n; i++) {
+        char *key = items[i];
+        char *val = key;
+        while (*val && !isspace((unsigned char)*val))
+            val++;
+        if (*val)
+            *val++ = 0;
+        while (isspace((unsigned char)*val))
+            val++;
+        for (char *q = key; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        if (strcmp(key, "policy") == 0) {
+            if (strncmp(val, "balanced-ips", 12) == 0 || strncmp(val, "connectivity-ips", 16) == 0)
+                st->policy_balanced = 1;
+            else if (strncmp(val, "security-ips", 12) == 0)
+                st->policy_security = 1;
+        } else if (strcmp(key, "cve") == 0) {
+            /* ET: "cve CVE_2021_44228"; Fox-IT: "CVE 2021-44228" */
+            char **cves = NULL;
+            size_t nc = 0;
+            imp_split_blanks(val, &cves, &nc);
+            for (size_t j = 0; j < nc; j++) {
+                char *cve = normalize_cve(cves[j]);
+                if (cve)
+                    add_cve(st->r, cve);
+            }
+            imp_strv_free(cves, nc);
+        } else if (strcmp(key, "signature_severity") == 0) {
+            if (strcasecmp(val, "critical") == 0)
+                st->sev_meta = 4;
+            else if (strcasecmp(val, "major") == 0)
+                st->sev_meta = 3;
+            else if (strcasecmp(val, "minor") == 0)
+                st->sev_meta = 2;
+            else if (strcasecmp(val, "informational") == 0 || strcasecmp(val, "audit") == 0)
+                st->sev_meta = 1;
+        } else if (strcmp(key, "service") == 0 && st->ctx->dialect == IMP_SNORT3) {
+            if (*val && !imp_strv_has(st->services, st->n_services, val))
+                imp_strv_push(&st->services, &st->n_services, imp_xstrdup(val));
+        }
+    }
+    imp_strv_free(items, n);
+}
+
+static void kw_service(xstate *st, const char *v)
+{
+    char **items = NULL;
+    size_t n = 0;
+    imp_split_commas(v ? v : "", &items, &n);
+    for (size_t i = 0; i < n; i++) {
+        for (char *q = items[i]; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        if (*items[i] && !imp_strv_has(st->services, st->n_services, items[i]))
+            imp_strv_push(&st->services, &st->n_services, imp_xstrdup(items[i]));
+    }
+    imp_strv_free(items, n);
+}
+
+static void kw_int_field(xstate *st, const char *kw, const char *v, uint32_t *out, int *has)
+{
+    int64_t x;
+    if (!v || imp_parse_int(v, &x) != 0 || x < 0 || x > 4294967295LL) {
+        ISSUE(st, IMP_REJECT, "syntax", "%s needs a non-negative integer, got \"%s\"", kw,
+              v ? v : "");
+        return;
+    }
+    *out = (uint32_t)x;
+    if (has)
+        *has = 1;
+}
+
+static void kw_dsize(xstate *st, const char *v)
+{
+    const char *s = v ? v : "";
+    while (isspace((unsigned char)*s))
+        s++;
+    if (strcmp(s, ">0") == 0 || strcmp(s, "> 0") == 0 || strcmp(s, ">=1") == 0) {
+        ISSUE(st, IMP_NOTE, "dsize", "dsize:%s is implied by any content match", s);
+        return;
+    }
+    ISSUE(st, IMP_REJECT, "dsize", "dsize:%s: payload size tests are not in the rule language",
+          s);
+}
+
+static void handle_option(xstate *st, size_t k)
+{
+    const imp_opt *o = &st->raw->opts[k];
+    const char *name = o->name;
+    const char *v = o->value;
+    const imp_ctx *ctx = st->ctx;
+    imp_rule *r = st->r;
+
+    if (o->malformed) {
+        /* "referenceurl, www..." (Fox-IT sid 21003733): an option that does not
+         * parse.  A metadata-like name is ignored with a note; anything else
+         * could carry detection meaning, so the rule is not imported. */
+        static const char *const meta_prefixes[] = {"reference", "metadata", "msg", "classtype",
+                                                    "priority", "rev", "target", NULL};
+        if (has_prefix(meta_prefixes, name))
+            ISSUE(st, IMP_NOTE, "syntax", "malformed option \"%s\" ignored (not a detection "
+                                          "option)",
+                  name);
+        else
+            ISSUE(st, IMP_REJECT, "syntax", "malformed option \"%s\"", name);
+        return;
+    }
+    if (strcmp(name, "content") == 0 || strcmp(name, "uricontent") == 0) {
+        kw_content(st, k, name, v);
+        return;
+    }
+    if (strcmp(name, "pcre") == 0) {
+        kw_pcre(st, k, v);
+        return;
+    }
+    if (is_content_modifier(name) && ctx->dialect == IMP_SURICATA) {
+        if (st->last_content < 0 || st->last_content != st->last_cond) {
+            ISSUE(st, IMP_REJECT, "syntax", "%s does not follow a content", name);
+            return;
+        }
+        if ((strcmp(name, "nocase") == 0 || strcmp(name, "startswith") == 0) != (v == NULL)) {
+            ISSUE(st, IMP_REJECT, "syntax", "%s %s", name, v ? "takes no value" : "needs a value");
+            return;
+        }
+        content_modifier(st, &r->conds[st->last_content], name, v);
+        return;
+    }
+    const bufkw *bk = find_buffer_keyword(ctx->dialect, name);
+    if (bk) {
+        kw_buffer(st, bk, name, v);
+        return;
+    }
+    if (strcmp(name, "msg") == 0) {
+        free(r->msg);
+        r->msg = imp_unquote(v ? v : "");
+    } else if (strcmp(name, "sid") == 0) {
+        kw_int_field(st, name, v, &r->sid, &r->has_sid);
+    } else if (strcmp(name, "rev") == 0) {
+        kw_int_field(st, name, v, &r->rev, &r->has_rev);
+    } else if (strcmp(name, "gid") == 0) {
+        kw_int_field(st, name, v, &r->gid, NULL);
+    } else if (strcmp(name, "classtype") == 0) {
+        free(r->classtype);
+        r->classtype = imp_unquote(v ? v : "");
+    } else if (strcmp(name, "priority") == 0) {
+        int64_t x;
+        if (v && imp_parse_int(v, &x) == 0 && x >= 0 && x < 1000)
+            st->priority = (int)x;
+        else
+            ISSUE(st, IMP_NOTE, "priority", "priority \"%s\" ignored", v ? v : "");
+    } else if (strcmp(name, "reference") == 0) {
+        kw_reference(st, v);
+    } else if (strcmp(name, "metadata") == 0) {
+        kw_metadata(st, v);
+    } else if (strcmp(name, "service") == 0) {
+        kw_service(st, v);
+    } else if (strcmp(name, "flow") == 0) {
+        kw_flow(st, v);
+    } else if (strcmp(name, "flowbits") == 0 || strcmp(name, "xbits") == 0 ||
+               strcmp(name, "hostbits") == 0) {
+        kw_bits(st, name, v);
+    } else if (strcmp(name, "noalert") == 0) {
+        st->noalert = 1;
+    } else if (strcmp(name, "threshold") == 0) {
+        kw_threshold(st, v);
+    } else if (strcmp(name, "dsize") == 0) {
+        kw_dsize(st, v);
+    } else if (strcmp(name, "tag") == 0) {
+        ISSUE(st, IMP_NOTE, "tag", "tag:%s ignored (it logs extra packets; no detection meaning)",
+              v ? v : "");
+    } else if (strcmp(name, "rawbytes") == 0) {
+        /* raw payload instead of telnet-normalized data: the stream is raw */
+    } else if (in_list(meta_keywords, name)) {
+        /* no detection meaning */
+    } else if (in_list(not_yet_keywords, name)) {
+        ISSUE(st, IMP_REJECT, name, "%s is not in the rule language yet", name);
+    } else if (in_list(packet_keywords, name)) {
+        ISSUE(st, IMP_REJECT, name, "%s tests packet headers; the library inspects stream "
+                                    "payload only",
+              name);
+    } else if (has_prefix(app_prefixes, name)) {
+        ISSUE(st, IMP_REJECT, name, "%s belongs to a protocol the library does not parse", name);
+    } else if (is_content_modifier(name)) {
+        ISSUE(st, IMP_REJECT, "syntax", "%s as a separate option (Snort 3 writes it as a "
+                                        "content sub-option)",
+              name);
+    } else {
+        ISSUE(st, IMP_REJECT, name, "keyword %s is not supported", name);
+    }
+}
+
+/* ------------------------------------------------------------ header */
+
+static const char *header_protocol(xstate *st, const char *proto)
+{
+    imp_rule *r = st->r;
+    static const char *const no_transport[] = {"ip", "icmp", "ipv6", "icmpv6", "ip4", "ip6",
+                                               "pkthdr", "file", "arp", "ether", NULL};
+    if (!proto) {
+        ISSUE(st, IMP_REJECT, "syntax", "rule header has no protocol");
+        return NULL;
+    }
+    char *p = imp_xstrdup(proto);
+    for (char *q = p; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    const char *app = NULL;
+    if (strcmp(p, "tcp") == 0 || strcmp(p, "tcp-stream") == 0) {
+        r->udp = 0;
+    } else if (strcmp(p, "tcp-pkt") == 0) {
+        r->udp = 0;
+        ISSUE(st, IMP_CHANGED, "protocol", "tcp-pkt (single packets) is inspected on the "
+                                           "reassembled stream");
+    } else if (strcmp(p, "udp") == 0) {
+        r->udp = 1;
+    } else if (in_list(no_transport, p)) {
+        ISSUE(st, IMP_REJECT, "protocol", "protocol %s: the library inspects TCP streams and UDP "
+                                          "datagrams only",
+              p);
+    } else if (in_list(dual_apps, p)) {
+        ISSUE(st, IMP_REJECT, "protocol", "protocol %s runs over TCP and UDP; an imported rule "
+                                          "inspects one of them",
+              p);
+    } else {
+        r->udp = in_list(udp_apps, p);
+        app = p;
+    }
+    if (app) {
+        st->header_app = p;
+        return st->header_app;
+    }
+    free(p);
+    return NULL;
+}
+
+static void header_ports_and_direction(xstate *st)
+{
+    const imp_raw *raw = st->raw;
+    imp_rule *r = st->r;
+    const char *sport = raw->sport ? raw->sport : "any";
+    const char *dport = raw->dport ? raw->dport : "any";
+    const char *arrow = raw->dir ? raw->dir : "->";
+    imp_ports S, D, server;
+    char *err = imp_ports_eval(st->ctx->vars, sport, &S);
+    if (!err)
+        err = imp_ports_eval(st->ctx->vars, dport, &D);
+    if (err) {
+        ISSUE(st, IMP_REJECT, "ports", "%s", err);
+        free(err);
+        return;
+    }
+    if (imp_ports_is_empty(&S) || imp_ports_is_empty(&D)) {
+        ISSUE(st, IMP_REJECT, "ports", "port expression matches no port");
+        return;
+    }
+    int s_any = imp_ports_is_any(&S), d_any = imp_ports_is_any(&D);
+    int dir = st->flow_dir;
+    const imp_ports *client = NULL;
+    const char *client_text = NULL;
+    if (strcmp(arrow, "->") == 0) {
+        if (dir == IMP_DIR_TO_SERVER) {
+            server = D, client = &S, client_text = sport;
+        } else if (dir == IMP_DIR_TO_CLIENT) {
+            server = S, client = &D, client_text = dport;
+        } else if (s_any && d_any) {
+            dir = IMP_DIR_ANY, server = D;
+        } else if (s_any) {
+            dir = IMP_DIR_TO_SERVER, server = D;
+        } else if (d_any) {
+            dir = IMP_DIR_TO_CLIENT, server = S;
+        } else {
+            dir = IMP_DIR_TO_SERVER, server = D, client = &S, client_text = sport;
+        }
+    } else if (strcmp(arrow, "<>") == 0) {
+        if (!dir)
+            dir = IMP_DIR_ANY;
+        if (s_any)
+            server = D;
+        else if (d_any)
+            server = S;
+        else {
+            server = S;
+            imp_ports_or(&server, &D);
+            ISSUE(st, IMP_CHANGED, "ports", "bidirectional rule with ports on both sides (%s <> "
+                                            "%s): either port is accepted as the server port",
+                  sport, dport);
+        }
+    } else {
+        ISSUE(st, IMP_REJECT, "syntax", "direction operator '%s' is not supported", arrow);
+        return;
+    }
+    if (client && !imp_ports_is_any(client))
+        ISSUE(st, IMP_CHANGED, "ports", "client port constraint %s ignored (only the server port "
+                                        "is known to the library)",
+              client_text);
+    r->direction = dir;
+    if (!imp_ports_is_any(&server))
+        r->ports = imp_ports_format(&server);
+}
+
+static void header_addresses(xstate *st)
+{
+    const imp_raw *raw = st->raw;
+    int ks = IMP_ADDR_ANY, kd = IMP_ADDR_ANY;
+    char *err = NULL;
+    if (raw->src)
+        err = imp_addr_kind(st->ctx->vars, raw->src, &ks);
+    if (!err && raw->dst)
+        err = imp_addr_kind(st->ctx->vars, raw->dst, &kd);
+    if (err) {
+        ISSUE(st, IMP_REJECT, "address", "%s", err);
+        free(err);
+        return;
+    }
+    if (ks == IMP_ADDR_NONE || kd == IMP_ADDR_NONE) {
+        ISSUE(st, IMP_REJECT, "address", "address expression %s matches no address",
+              ks == IMP_ADDR_NONE ? raw->src : raw->dst);
+        return;
+    }
+    if (ks == IMP_ADDR_CONSTRAINT || kd == IMP_ADDR_CONSTRAINT)
+        ISSUE(st, IMP_CHANGED, IMP_KW_ADDRESS, "address constraints ignored: %s %s %s", raw->src,
+              raw->dir ? raw->dir : "->", raw->dst);
+}
+
+/* ------------------------------------------------------------ conditions */
+
+static int buffer_is_http(const char *b)
+{
+    return b && b != FILE_DATA && imp_buffer_direction(b) >= 0;
+}
+
+/* file_data becomes the HTTP body of the rule's direction. */
+static void resolve_file_data(xstate *st, const char *app)
+{
+    imp_rule *r = st->r;
+    int has = 0;
+    for (size_t i = 0; i < r->n_conds; i++)
+        if (r->conds[i].buffer == FILE_DATA)
+            has = 1;
+    if (!has)
+        return;
+    int http_ok = 0;
+    const char *other = NULL;
+    if (st->n_services) {
+        for (size_t i = 0; i < st->n_services; i++) {
+            if (strcmp(st->services[i], "http") == 0)
+                http_ok = 1;
+            else if (!other)
+                other = st->services[i];
+        }
+    } else if (!app || strcmp(app, "http") == 0 || strcmp(app, "http1") == 0) {
+        http_ok = 1;
+    } else {
+        other = app;
+    }
+    if (!http_ok) {
+        ISSUE(st, IMP_REJECT, "file_data", "file_data of %s: the library has file data of HTTP "
+                                           "bodies only",
+              other ? other : "this protocol");
+        return;
+    }
+    if (r->direction == IMP_DIR_ANY)
+        r->direction = IMP_DIR_TO_CLIENT;
+    const char *body;
+    if (r->direction == IMP_DIR_TO_CLIENT) {
+        body = "http.response_body";
+    } else if (st->ctx->dialect == IMP_SNORT3) {
+        body = "http.request_body";
+    } else {
+        ISSUE(st, IMP_REJECT, "file_data", "file_data in requests: Suricata 5 has no request "
+                                           "file data for HTTP");
+        return;
+    }
+    for (size_t i = 0; i < r->n_conds; i++)
+        if (r->conds[i].buffer == FILE_DATA)
+            r->conds[i].buffer = body;
+}
+
+/* Direction against the buffers the conditions inspect. */
+static void check_buffer_directions(xstate *st)
+{
+    imp_rule *r = st->r;
+    int need_ts = 0, need_tc = 0, stream = 0;
+    const char *ts_name = NULL, *tc_name = NULL;
+    for (size_t i = 0; i < r->n_conds; i++) {
+        const char *b = r->conds[i].buffer;
+        if (!b) {
+            stream = 1;
+            continue;
+        }
+        int d = imp_buffer_direction(b);
+        if (d == IMP_DIR_TO_SERVER)
+            need_ts = 1, ts_name = b;
+        else if (d == IMP_DIR_TO_CLIENT)
+            need_tc = 1, tc_name = b;
+    }
+    if (need_ts && need_tc) {
+        ISSUE(st, IMP_REJECT, tc_name, "request buffer %s and response buffer %s in one rule: "
+                                       "an imported rule inspects one direction",
+              ts_name, tc_name);
+        return;
+    }
+    if (r->direction == IMP_DIR_ANY && (need_ts || need_tc)) {
+        r->direction = need_ts ? IMP_DIR_TO_SERVER : IMP_DIR_TO_CLIENT;
+        if (stream)
+            ISSUE(st, IMP_CHANGED, "flow", "stream conditions are inspected in the %s direction "
+                                           "only, like the HTTP buffers of the rule",
+                  need_ts ? "request" : "response");
+    } else if (r->direction == IMP_DIR_TO_CLIENT && need_ts) {
+        ISSUE(st, IMP_REJECT, ts_name, "request buffer %s in a to_client rule (the request of "
+                                       "the same transaction is not visible to it)",
+              ts_name);
+    } else if (r->direction == IMP_DIR_TO_SERVER && need_tc) {
+        ISSUE(st, IMP_REJECT, tc_name, "response buffer %s in a to_server rule", tc_name);
+    }
+}
+
+/* A relative condition with nothing before it counts from the buffer start. */
+static int make_absolute(xstate *st, imp_cond *c)
+{
+    if (c->is_regex) {
+        c->relative = 0;
+        return 0;
+    }
+    int64_t d = c->has_distance ? c->distance : 0;
+    if (d < 0) {
+        ISSUE(st, IMP_REJECT, "distance", "negative distance with no previous match in the buffer");
+        return -1;
+    }
+    c->relative = 0;
+    c->has_distance = 0;
+    if (d > 0)
+        c->has_offset = 1, c->offset = d;
+    if (c->has_within) {
+        c->has_within = 0;
+        c->has_depth = 1;
+        c->depth = c->within;
+    }
+    return 0;
+}
+
+static void check_positions(xstate *st, imp_cond *c)
+{
+    const char *what = c->is_regex ? "pcre" : "content";
+    if ((c->has_offset || c->has_depth) && (c->has_distance || c->has_within)) {
+        ISSUE(st, IMP_REJECT, "distance",
+              "%s mixes offset/depth with distance/within (engine-specific meaning)", what);
+        return;
+    }
+    if (c->startswith) {
+        if (c->has_offset || c->has_depth || c->relative) {
+            ISSUE(st, IMP_REJECT, "startswith", "startswith combined with positions");
+            return;
+        }
+        c->has_depth = 1;
+        c->depth = (int64_t)c->len;
+        c->startswith = 0;
+    }
+    if (!c->is_regex) {
+        if (c->has_depth && c->depth < (int64_t)c->len)
+            ISSUE(st, IMP_REJECT, "depth", "depth %lld is shorter than the content (%zu bytes): "
+                                           "the rule can never match",
+                  (long long)c->depth, c->len);
+        if (c->has_within && c->within < (int64_t)c->len)
+            ISSUE(st, IMP_REJECT, "within", "within %lld is shorter than the content (%zu bytes): "
+                                            "the rule can never match",
+                  (long long)c->within, c->len);
+        if (c->has_depth && c->depth == 0)
+            ISSUE(st, IMP_REJECT, "depth", "depth 0");
+    }
+}
+
+/* '$' outside classes and escapes, without the m flag: end of the buffer. */
+static int regex_has_end_anchor(const imp_cond *c)
+{
+    if (strchr(c->flags, 'm'))
+        return 0;
+    int in_class = 0;
+    for (size_t i = 0; i < c->len; i++) {
+        char ch = (char)c->bytes[i];
+        if (ch == '\\') {
+            if (i + 1 < c->len && (c->bytes[i + 1] == 'z' || c->bytes[i + 1] == 'Z') && !in_class)
+                return 1;
+            i++;
+            continue;
+        }
+        if (in_class) {
+            if (ch == ']')
+                in_class = 0;
+            continue;
+        }
+        if (ch == '[') {
+            in_class = 1;
+            if (i + 1 < c->len && c->bytes[i + 1] == '^')
+                i++;
+            if (i + 1 < c->len && c->bytes[i + 1] == ']')
+                i++;
+        } else if (ch == '$') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Groups the conditions by buffer (chains stay contiguous), resolves relative
+ * conditions that have nothing before them, and refuses what the language
+ * cannot say. */
+static void arrange_conditions(xstate *st)
+{
+    imp_rule *r = st->r;
+    size_t n = r->n_conds;
+    if (!n)
+        return;
+    imp_cond *out = imp_xcalloc(n, sizeof(imp_cond));
+    char *done = imp_xcalloc(n, 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (done[i])
+            continue;
+        const char *b = r->conds[i].buffer;
+        imp_cond *prev = NULL;
+        for (size_t j = i; j < n; j++) {
+            imp_cond *c = &r->conds[j];
+            if (done[j] || !((b == NULL && c->buffer == NULL) ||
+                             (b && c->buffer && strcmp(b, c->buffer) == 0)))
+                continue;
+            done[j] = 1;
+            check_positions(st, c);
+            if (c->relative) {
+                int fresh = prev == NULL ||
+                            (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
+                if (fresh && c->is_regex && !b && !prev && st->ctx->dialect == IMP_SURICATA) {
+                    ISSUE(st, IMP_REJECT, "pcre", "pcre /R with no preceding match on the raw "
+                                                  "payload (Suricata refuses the rule)");
+                } else if (fresh) {
+                    make_absolute(st, c);
+                } else if (prev->negate) {
+                    ISSUE(st, IMP_REJECT, c->is_regex ? "pcre" : "distance",
+                          "a relative condition after a negated one is not in the rule language");
+                } else if (c->is_regex) {
+                    ISSUE(st, IMP_REJECT, "pcre", "relative pcre (/R) is not supported by the "
+                                                  "engine yet");
+                }
+            }
+            if (c->relative && c->negate && !c->has_within && !c->is_regex)
+                ISSUE(st, IMP_CHANGED, "distance",
+                      "negated relative content without within: Suricata/Snort test the window "
+                      "after the first match of the previous content, the library after any");
+            if (c->is_regex && !c->buffer && regex_has_end_anchor(c))
+                ISSUE(st, IMP_CHANGED, "pcre", "'$' in a pcre on the raw stream means the end of "
+                                               "the stream, not the end of a packet");
+            if (c->nocase == 2) {
+                /* http.host (normalized): Suricata lower-cases the buffer */
+                int upper = 0;
+                for (size_t q = 0; q < c->len; q++)
+                    if (isupper(c->bytes[q]))
+                        upper = 1;
+                if (upper)
+                    ISSUE(st, IMP_REJECT, "http.host", "upper-case content in the lower-cased "
+                                                       "http.host buffer never matches");
+                c->nocase = 1;
+            }
+            out[k++] = *c;
+            prev = &out[k - 1];
+        }
+    }
+    free(done);
+    free(r->conds);
+    r->conds = out;
+    r->n_conds = k;
+}
+
+/* ------------------------------------------------------------ severity */
+
+static const char *severity_name(int level)
+{
+    static const char *const names[] = {"medium", "low", "medium", "high", "critical"};
+    return names[level >= 0 && level <= 4 ? level : 0];
+}
+
+/* Snort priority 1 (high) .. 4 (very low) -> severity level 1..4 */
+static int priority_level(int priority)
+{
+    return priority <= 1 ? 3 : priority == 2 ? 2 : 1;
+}
+
+/* ------------------------------------------------------------ main */
+
+void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->file = raw->file;
+    out->line = raw->line;
+    out->text = raw->text;
+    out->commented = raw->commented;
+    out->gid = 1;
+    xstate st;
+    memset(&st, 0, sizeof(st));
+    st.ctx = ctx;
+    st.raw = raw;
+    st.r = out;
+    st.last_content = st.last_cond = -1;
+    st.priority = -1;
+
+    for (size_t i = 0; i < raw->n_issues; i++)
+        imp_issue_add(&out->issues, &out->n_issues, raw->issues[i].level, raw->issues[i].keyword,
+                      "%s", raw->issues[i].reason);
+
+    /* action */
+    if (raw->action) {
+        const char *a = raw->action;
+        if (strcmp(a, "alert") == 0 || strcmp(a, "log") == 0)
+            out->block = 0;
+        else if (strcmp(a, "drop") == 0 || strcmp(a, "sdrop") == 0 || strcmp(a, "block") == 0 ||
+                 strncmp(a, "reject", 6) == 0)
+            out->block = 1;
+        else if (strcmp(a, "pass") == 0)
+            ISSUE(&st, IMP_REJECT, "action", "pass rules whitelist traffic; the rule language has "
+                                             "no pass action");
+        else
+            ISSUE(&st, IMP_REJECT, "action", "action %s is not supported", a);
+    }
+    const char *app = header_protocol(&st, raw->proto);
+
+    for (size_t k = 0; k < raw->n_opts; k++)
+        handle_option(&st, k);
+
+    if (!out->has_sid)
+        ISSUE(&st, IMP_REJECT, "sid", "the rule has no sid");
+    else if (out->sid == 0)
+        ISSUE(&st, IMP_REJECT, "sid", "sid 0 is not a valid rule id");
+    if (out->gid != 1)
+        ISSUE(&st, IMP_NOTE, "gid", "gid %u ignored: the rule id is the sid", out->gid);
+    if (!out->msg || !*out->msg) {
+        free(out->msg);
+        out->msg = imp_xprintf("%s rule %u", ctx->dialect == IMP_SNORT3 ? "Snort" : "Suricata",
+                               out->sid);
+        ISSUE(&st, IMP_NOTE, "msg", "the rule has no msg; a name was made up");
+    } else {
+        for (char *q = out->msg; *q; q++)
+            if (*q == '\n' || *q == '\r' || *q == '\t')
+                *q = ' ';
+    }
+    if (st.noalert)
+        ISSUE(&st, IMP_REJECT, "flowbits", "noalert: the rule only sets flow state for other "
+                                           "rules and never alerts");
+
+    header_ports_and_direction(&st);
+    header_addresses(&st);
+
+    /* services: the header protocol and Snort 3 service: */
+    if (app && !imp_strv_has(st.services, st.n_services, app) &&
+        ctx->dialect == IMP_SURICATA)
+        imp_strv_push(&st.services, &st.n_services, imp_xstrdup(app));
+    if (app && ctx->dialect == IMP_SNORT3 &&
+        !imp_strv_has(st.services, st.n_services, app))
+        imp_strv_push(&st.services, &st.n_services, imp_xstrdup(app));
+    for (size_t i = 0; i < st.n_services; i++)
+        if (strcmp(st.services[i], "http1") == 0) {
+            free(st.services[i]);
+            st.services[i] = imp_xstrdup("http");
+        }
+
+    resolve_file_data(&st, app);
+    check_buffer_directions(&st);
+    arrange_conditions(&st);
+
+    for (size_t i = 0; i < out->n_conds; i++)
+        if (buffer_is_http(out->conds[i].buffer))
+            out->uses_http = 1;
+    if (out->uses_http && out->udp)
+        ISSUE(&st, IMP_REJECT, "protocol", "HTTP buffers in a UDP rule");
+    if (out->n_conds == 0 && imp_rule_level(out) < IMP_REJECT)
+        ISSUE(&st, IMP_REJECT, "content", "no content or pcre condition: the rule language needs "
+                                          "at least one pattern");
+
+    /* application protocol */
+    if (st.n_services) {
+        imp_buf b = {0};
+        for (size_t i = 0; i < st.n_services; i++) {
+            if (i)
+                imp_buf_putc(&b, ',');
+            imp_buf_puts(&b, st.services[i]);
+        }
+        out->service = imp_buf_take(&b);
+        if (out->uses_http) {
+            /* HTTP buffers imply HTTP: other services of the rule are lost */
+            if (st.n_services > 1 || strcmp(st.services[0], "http") != 0)
+                ISSUE(&st, IMP_CHANGED, "service", "only the HTTP traffic of services %s is "
+                                                   "inspected (the rule uses HTTP buffers)",
+                      out->service);
+        } else {
+            ISSUE(&st, IMP_CHANGED, "service", "application protocol %s is not verified: the "
+                                               "stream conditions apply to any %s traffic on the "
+                                               "rule's ports",
+                  out->service, out->udp ? "UDP" : "TCP");
+        }
+    }
+
+    /* severity: signature_severity metadata, priority, classtype priority */
+    int level = 0;
+    if (st.sev_meta)
+        level = st.sev_meta;
+    else if (st.priority >= 0)
+        level = priority_level(st.priority);
+    else if (out->classtype && *out->classtype) {
+        int p = imp_class_priority(ctx->classes, out->classtype);
+        if (p >= 0)
+            level = priority_level(p);
+        else
+            ISSUE(&st, IMP_NOTE, "classtype", "unknown classtype %s: severity medium",
+                  out->classtype);
+    }
+    out->severity = severity_name(level);
+    /* modes: Talos policies */
+    out->performance = st.policy_balanced;
+
+    imp_strv_free(st.services, st.n_services);
+    free(st.header_app);
+}
