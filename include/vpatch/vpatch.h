@@ -219,9 +219,10 @@ VP_API vp_status vp_engine_options_set_detect_only(vp_engine_options_t *opts, in
 /** HTTP inspection limits (0 keeps the default): bytes of start line and
  *  header block kept per message (default 8192; a longer header is truncated
  *  and reported as the anomaly http.header.limit), decoded body bytes
- *  inspected per message (default 1 MiB), bytes inflated per compressed body
- *  (default 4 MiB; beyond it, or beyond a 1000:1 ratio, inflating stops and
- *  http.body.decompression_limit is reported). */
+ *  inspected per message (default 1 MiB; inflating also stops there), bytes
+ *  inflated per compressed body (default 4 MiB; beyond it, or beyond a 1000:1
+ *  ratio, inflating stops and http.body.decompression_limit is reported).
+ *  header_bytes must be 64..64 MiB. */
 VP_API vp_status vp_engine_options_set_http_limits(vp_engine_options_t *opts, size_t header_bytes,
                                                    size_t body_bytes, size_t decompressed_bytes);
 

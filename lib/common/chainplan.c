@@ -79,8 +79,10 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
     out->chain_rule = calloc(m->n_conds ? m->n_conds : 1, sizeof(uint32_t));
     out->chain_buf = calloc(m->n_conds ? m->n_conds : 1, 1);
     out->rule_http = calloc(m->n_rules ? m->n_rules : 1, 1);
+    out->rule_mixed = calloc(m->n_rules ? m->n_rules : 1, 1);
+    out->atom_raw_bits = calloc(m->n_atoms ? m->n_atoms : 1, sizeof(uint32_t));
     if (!out->elems || !out->rule_chain_first || !out->chain_rule || !out->chain_buf ||
-        !out->rule_http) {
+        !out->rule_http || !out->rule_mixed || !out->atom_raw_bits) {
         vp_chainplan_free(out);
         return -1;
     }
@@ -107,6 +109,7 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
             if (el->buf != VP_BUF_STREAM)
                 out->rule_http[r] = 1;
             el->rule = (uint32_t)r;
+            el->atom = c->atom;
             el->chain = chain - 1;
             el->kind = relative ? (negated ? VP_EK_REL_NEG : VP_EK_REL_POS)
                                 : (negated ? VP_EK_HEAD_NEG : VP_EK_HEAD_POS);
@@ -120,6 +123,15 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
                 return -2;
             }
             late_prev = el->late;
+            /* Elements without a window of their own record the same
+             * occurrences: keep one ring per atom for all of them. */
+            if (el->kind == VP_EK_REL_POS && el->raw_bits && !el->is_regex &&
+                el->min_start == 0 && el->max_end == UINT64_MAX) {
+                el->shared_raw = 1;
+                el->state_size -= (uint32_t)vp_ring_bytes(el->raw_bits);
+                if (el->raw_bits > out->atom_raw_bits[el->atom])
+                    out->atom_raw_bits[el->atom] = el->raw_bits;
+            }
             if (el->kind == VP_EK_HEAD_NEG)
                 el->neg_index = (uint32_t)out->n_headneg++;
             el->state_off = (uint32_t)off;
@@ -128,6 +140,17 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
     }
     out->rule_chain_first[m->n_rules] = chain;
     out->n_chains = chain;
+    for (size_t r = 0; r < m->n_rules; r++) {
+        int stream = 0, http = 0;
+        for (uint32_t c = out->rule_chain_first[r]; c < out->rule_chain_first[r + 1]; c++) {
+            stream |= out->chain_buf[c] == VP_BUF_STREAM;
+            http |= out->chain_buf[c] != VP_BUF_STREAM;
+        }
+        out->rule_mixed[r] = (uint8_t)(stream && http);
+    }
+    for (size_t a = 0; a < m->n_atoms; a++)
+        off += vp_ring_bytes(out->atom_raw_bits[a]);
+    off += 8 * m->n_rules; /* stream-part completion of mixed rules */
     out->state_size = off;
     return 0;
 }
@@ -141,5 +164,7 @@ void vp_chainplan_free(vp_chainplan *p)
     free(p->chain_rule);
     free(p->chain_buf);
     free(p->rule_http);
+    free(p->rule_mixed);
+    free(p->atom_raw_bits);
     memset(p, 0, sizeof(*p));
 }

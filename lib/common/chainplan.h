@@ -41,6 +41,8 @@ typedef struct vp_elem {
     uint32_t late;       /* how far behind the stream position a member of this
                             element's end-set can be found (negative distances) */
     uint8_t early;       /* own occurrences matter before any predecessor end exists */
+    uint8_t shared_raw;  /* occurrence ring kept once per atom (no own window) */
+    uint32_t atom;
     uint32_t neg_index;  /* HEAD_NEG: bit in the stream's killed bitmap */
     uint32_t prev_bits;  /* ring of predecessor ends (relative with within) */
     uint32_t raw_bits;   /* ring of own occurrence ends (late partners, killers) */
@@ -57,6 +59,8 @@ typedef struct vp_chainplan {
     uint32_t *chain_rule;       /* per chain: rule index */
     uint8_t *chain_buf;         /* per chain: the buffer all its elements inspect */
     uint8_t *rule_http;         /* per rule: 1 when some chain is not on the raw stream */
+    uint8_t *rule_mixed;        /* per rule: chains on the raw stream and on HTTP buffers */
+    uint32_t *atom_raw_bits;    /* per atom: shared occurrence ring size (0: none) */
     size_t state_size;          /* most element state one stream can hold (all rules) */
     size_t n_headneg;           /* HEAD_NEG elements */
 } vp_chainplan;

@@ -135,8 +135,29 @@ static uint32_t elem_index(const vp_stream_t *s, const vp_elem *el)
 typedef struct relpos_state {
     ring prev;        /* valid when has_within and prev_bits */
     uint64_t *min_end, *have_min; /* valid without within */
-    ring raw;         /* valid when raw_bits */
 } relpos_state;
+
+/* The ring of an element's own occurrences: in its state, or shared by all
+ * window-less elements of its atom.  0 when absent (and !create, or no memory). */
+static int raw_ring_of(vp_stream_t *s, const vp_elem *el, int create, ring *out)
+{
+    const vp_chainplan *plan = &s->bundle->plan;
+    if (el->shared_raw) {
+        uint32_t bits = plan->atom_raw_bits[el->atom];
+        uint8_t *q = vp_state_slot(s, (uint32_t)plan->n_elems + el->atom, vp_ring_bytes(bits),
+                                   create);
+        if (!q)
+            return 0;
+        *out = ring_at(q, bits);
+        return 1;
+    }
+    uint8_t *p = vp_state_get(s, (uint32_t)(el - plan->elems), create);
+    if (!p)
+        return 0;
+    p += el->has_within ? vp_ring_bytes(el->prev_bits) : 16;
+    *out = ring_at(p, el->raw_bits);
+    return 1;
+}
 
 /* Fills st; 0 when the element has no state (and create was 0 or no memory). */
 static int relpos_at(vp_stream_t *s, const vp_elem *el, int create, relpos_state *out)
@@ -153,10 +174,7 @@ static int relpos_at(vp_stream_t *s, const vp_elem *el, int create, relpos_state
     } else {
         st.min_end = (uint64_t *)(void *)p;
         st.have_min = st.min_end + 1;
-        p += 16;
     }
-    if (el->raw_bits)
-        st.raw = ring_at(p, el->raw_bits);
     *out = st;
     return 1;
 }
@@ -205,10 +223,13 @@ static void headneg_kill(vp_stream_t *s, const vp_elem *el)
 
 /* ------------------------------------------------------------ decisions */
 
-static void fire(vp_stream_t *s, uint32_t rule, uint64_t at)
+/* Reports an event; `current` marks the rule done for this stream (or, for
+ * HTTP rules, for the current message). */
+static void fire(vp_stream_t *s, uint32_t rule, uint64_t at, int current)
 {
     const vp_mrule *r = &s->bundle->m.rules[rule];
-    vp_bit_set(s->rule_done, rule);
+    if (current)
+        vp_bit_set(s->rule_done, rule);
     vp_event_t ev;
     ev.rule_id = r->id;
     ev.offset = at;
@@ -251,12 +272,25 @@ static void rule_check(vp_stream_t *s, uint32_t rule, uint64_t raw)
             return;
         http_part = 0;
     }
-    if (!http_part) {
-        if (!s->http || !vp_bit_get(s->http->pending, rule))
-            return;
-        vp_bit_clear(s->http->pending, rule);
+    uint64_t at = raw;
+    if (plan->rule_mixed[rule]) {
+        /* The raw stream is scanned a whole chunk ahead of the HTTP side: the
+         * rule holds from the later of its two parts, however it was cut. */
+        uint32_t slot = (uint32_t)(plan->n_elems + s->bundle->m.n_atoms + rule);
+        uint64_t *stream_at = (uint64_t *)(void *)vp_state_slot(s, slot, 8, 1);
+        if (stream_at && !*stream_at)
+            *stream_at = raw + 1;
+        if (stream_at && *stream_at - 1 > at)
+            at = *stream_at - 1;
     }
-    fire(s, rule, raw);
+    /* An earlier message whose HTTP part held fires now, for that message;
+     * the current message fires for itself when its own HTTP part holds. */
+    if (s->http && vp_bit_get(s->http->pending, rule)) {
+        vp_bit_clear(s->http->pending, rule);
+        fire(s, rule, at, 0);
+    }
+    if (http_part)
+        fire(s, rule, at, 1);
 }
 
 static void chain_complete(vp_stream_t *s, vp_bufctx *cx, uint32_t chain, uint64_t at)
@@ -322,24 +356,27 @@ static void relneg_add_candidate(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uin
 static void relpos_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
-    relpos_state st;
-    if (!relpos_at(s, el, 1, &st))
-        return;
-    if (el->raw_bits) {
+    ring raw;
+    if (el->raw_bits && raw_ring_of(s, el, 0, &raw)) {
         /* Occurrences seen before E was known can pair with it now. */
         int64_t lo = (int64_t)E + el->distance + (int64_t)el->length;
         int64_t hi = (int64_t)now;
         if (el->has_within && (int64_t)E + el->distance + (int64_t)el->within < hi)
             hi = (int64_t)E + el->distance + (int64_t)el->within;
-        ring_advance(st.raw, now);
+        ring_advance(raw, now);
         uint64_t p;
-        while (lo <= hi && ring_next(st.raw, lo, hi, &p)) {
+        while (lo <= hi && ring_next(raw, lo, hi, &p)) {
             member_found(s, cx, ci, p, now);
             if (!elem_is_live(s, el))
                 return;
             lo = (int64_t)p + 1;
         }
     }
+    /* For occurrences still to come (none can pair when the whole window
+     * lies behind E: then the element keeps no state). */
+    relpos_state st;
+    if (!relpos_at(s, el, 1, &st))
+        return;
     if (el->has_within) {
         if (el->prev_bits) {
             ring_advance(st.prev, now);
@@ -369,15 +406,16 @@ static void member_found(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t en
 static void relpos_occurrence(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t end)
 {
     const vp_elem *el = elem(s, ci);
-    relpos_state st;
-    /* Without state no predecessor end was ever seen: only a later one (and
-     * so this occurrence's record) could matter, which `early` tells. */
-    if (!relpos_at(s, el, el->early, &st))
-        return;
-    if (el->raw_bits) {
-        ring_advance(st.raw, end);
-        ring_set(st.raw, end);
+    ring raw;
+    /* Occurrences are recorded for predecessors that may still come. */
+    if (el->raw_bits && raw_ring_of(s, el, 1, &raw)) {
+        ring_advance(raw, end);
+        ring_set(raw, end);
     }
+    /* Without state in its chain no predecessor end was ever seen. */
+    relpos_state st;
+    if (!vp_bit_get(s->chain_started, el->chain) || !relpos_at(s, el, 0, &st))
+        return;
     int64_t latest_prev = (int64_t)end - (int64_t)el->length - el->distance;
     if (latest_prev > (int64_t)end)
         latest_prev = (int64_t)end;
@@ -578,8 +616,9 @@ static void reset_elem(vp_stream_t *s, const vp_elem *el, uint64_t base)
             ring_reset(st.prev, base);
         if (!el->has_within)
             *st.have_min = 0;
-        if (el->raw_bits)
-            ring_reset(st.raw, base);
+        ring raw;
+        if (el->raw_bits && !el->shared_raw && raw_ring_of(s, el, 0, &raw))
+            ring_reset(raw, base);
     } else if (el->kind == VP_EK_REL_NEG) {
         relneg_state st;
         if (!relneg_at(s, el, 0, &st))
@@ -603,12 +642,20 @@ typedef struct reset_args {
     uint64_t base;
 } reset_args;
 
-static void reset_if_on_buffer(vp_stream_t *s, uint32_t ci, void *ctx)
+static void reset_if_on_buffer(vp_stream_t *s, uint32_t slot, uint8_t *p, void *ctx)
 {
     const reset_args *a = ctx;
-    const vp_elem *el = elem(s, ci);
-    if (el->buf == a->buf)
-        reset_elem(s, el, a->base);
+    const vp_bundle_t *b = s->bundle;
+    size_t n_elems = b->plan.n_elems;
+    if (slot < n_elems) {
+        const vp_elem *el = elem(s, slot);
+        if (el->buf == a->buf)
+            reset_elem(s, el, a->base);
+    } else if (slot < n_elems + b->m.n_atoms) {
+        uint32_t atom = (uint32_t)(slot - n_elems);
+        if (VP_BUF_OF(b->m.atoms[atom].flags) == a->buf)
+            ring_reset(ring_at(p, b->plan.atom_raw_bits[atom]), a->base);
+    }
 }
 
 void vp_chain_gap(vp_stream_t *s, vp_bufctx *cx, uint64_t g0, uint64_t g1)

@@ -180,7 +180,7 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
     e->chain_bytes = (bundle->plan.n_chains + 7) / 8;
     e->neg_bytes = (bundle->plan.n_headneg + 7) / 8;
     /* Element state is made on demand (state.c); this is the fixed part. */
-    e->stream_size = sizeof(vp_stream_t) + 2 * e->rule_bytes + e->chain_bytes + e->neg_bytes;
+    e->stream_size = sizeof(vp_stream_t) + 2 * e->rule_bytes + 2 * e->chain_bytes + e->neg_bytes;
     atomic_init(&e->refs, 1);
     vp_bundle_ref(bundle);
     *out = e;

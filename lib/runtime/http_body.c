@@ -29,6 +29,12 @@ void vp_http_body_begin(vp_http *h, const vp_http_sink *sink)
     h->compressed = 0;
     h->inflate_failed = 0;
     h->body_limited = 0;
+    /* chunk framing starts over with every message */
+    h->chunk_line = 0;
+    h->chunk_size = 0;
+    h->chunk_ext = 0;
+    h->chunk_digits = 0;
+    h->trailer_text = 0;
 }
 
 static void message_done(vp_http *h, uint64_t raw, const vp_http_sink *sink)

@@ -169,9 +169,12 @@ static vp_status http_start(vp_stream_t *s)
     h->pending = calloc(e->rule_bytes ? e->rule_bytes : 1, 1);
     h->parser = vp_http_new(s->direction == VP_DIR_TO_CLIENT, &e->http_limits);
     int ok = h->pending && h->parser;
+    int dir_bit = s->direction == VP_DIR_TO_CLIENT ? VP_BUFDIR_CLIENT : VP_BUFDIR_SERVER;
     for (int buf = 0; buf < VP_BUF_COUNT; buf++) {
         h->ctx[buf].buf = (uint8_t)buf;
-        if (ok && s->bundle->bufs[buf].db && buf != VP_BUF_STREAM)
+        /* buffers of the other direction never arrive on this stream */
+        if (ok && s->bundle->bufs[buf].db && buf != VP_BUF_STREAM &&
+            (vp_buf_directions(buf) & dir_bit))
             ok = hs_open_stream(s->bundle->bufs[buf].db, 0, &h->hs[buf]) == HS_SUCCESS;
     }
     if (!ok) {

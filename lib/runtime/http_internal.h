@@ -29,8 +29,11 @@ struct vp_http {
     vp_http_counters counters;
     uint32_t reported;      /* anomalies already reported in this message */
 
-    uint8_t *area;          /* start line + header block (lim.header_bytes) */
-    uint8_t *derived;       /* normalized buffers (lim.header_bytes + 64) */
+    uint8_t *area;          /* start line + header block, grows to lim.header_bytes */
+    size_t area_cap;
+    uint8_t *derived;       /* normalized buffers, sized when needed */
+    size_t derived_cap;
+    int oom;                /* the area could not grow: bytes are dropped as over the limit */
     size_t used;            /* bytes kept in area */
     size_t line_len;        /* start line length, without its line ending */
     size_t header_start;    /* header block offset in area */

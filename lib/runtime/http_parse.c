@@ -18,15 +18,38 @@ vp_http *vp_http_new(int to_client, const vp_http_limits *limits)
         return NULL;
     h->to_client = to_client;
     h->lim = *limits;
-    /* Raw start line + header block, then room for the derived buffers. */
-    h->area = malloc(2 * h->lim.header_bytes + 64);
-    if (!h->area) {
-        free(h);
-        return NULL;
-    }
-    h->derived = h->area + h->lim.header_bytes;
     h->state = H_LINE;
     return h;
+}
+
+/* The areas grow with the headers actually seen (most are a few hundred
+ * bytes), up to the limit; they stay with the stream for its next messages. */
+static int area_grow(vp_http *h)
+{
+    size_t cap = h->area_cap ? h->area_cap * 2 : 512;
+    if (cap > h->lim.header_bytes)
+        cap = h->lim.header_bytes;
+    uint8_t *p = realloc(h->area, cap);
+    if (!p)
+        return -1;
+    h->area = p;
+    h->area_cap = cap;
+    return 0;
+}
+
+/* Room for buffers derived from `n` kept bytes: normalizing never more than
+ * doubles them ("a:b\n" becomes "a: b\r\n"). */
+static int derived_reserve(vp_http *h, size_t n)
+{
+    size_t need = 2 * n + 64;
+    if (need <= h->derived_cap)
+        return 0;
+    uint8_t *p = realloc(h->derived, need);
+    if (!p)
+        return -1;
+    h->derived = p;
+    h->derived_cap = need;
+    return 0;
 }
 
 void vp_http_free(vp_http *h)
@@ -37,6 +60,7 @@ void vp_http_free(vp_http *h)
         h->peer->peer = NULL;
     vp_http_body_end(h);
     free(h->area);
+    free(h->derived);
     free(h);
 }
 
@@ -48,10 +72,20 @@ void vp_http_link(vp_http *requests, vp_http *responses)
     responses->peer = requests;
 }
 
+/* Once a stream is no longer parsed, its areas are not needed. */
+static void release_areas(vp_http *h)
+{
+    free(h->area);
+    free(h->derived);
+    h->area = h->derived = NULL;
+    h->area_cap = h->derived_cap = 0;
+}
+
 void vp_http_abort(vp_http *h)
 {
     vp_http_body_end(h);
     h->state = H_DONE;
+    release_areas(h);
 }
 
 int vp_http_active(const vp_http *h)
@@ -131,8 +165,9 @@ static void emit_request_line(vp_http *h, const vp_http_sink *sink, uint64_t raw
     const uint8_t *line = h->area;
     const uint8_t *target = line + h->target_off;
     uint32_t an = 0;
-    size_t ulen = vp_http_normalize_uri(target, h->target_len, h->derived,
-                                        h->lim.header_bytes + 64, &an);
+    size_t ulen = 0;
+    if (derived_reserve(h, h->target_len) == 0)
+        ulen = vp_http_normalize_uri(target, h->target_len, h->derived, h->derived_cap, &an);
     sink->buffer(sink->ctx, VP_BUF_METHOD, line, h->method_len, raw);
     sink->buffer(sink->ctx, VP_BUF_URI_RAW, target, h->target_len, raw);
     sink->buffer(sink->ctx, VP_BUF_URI, h->derived, ulen, raw);
@@ -308,7 +343,9 @@ static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
 {
     const uint8_t *block = h->area + h->header_start;
     const uint8_t *end = h->area + h->used;
-    uint8_t *out = h->derived, *out_end = h->derived + h->lim.header_bytes + 64;
+    if (derived_reserve(h, h->used) != 0)
+        end = block; /* no memory: the headers are inspected as empty */
+    uint8_t *out = h->derived, *out_end = h->derived + h->derived_cap;
     static const int value_bufs[4] = {VP_BUF_HOST, VP_BUF_USER_AGENT, VP_BUF_COOKIE,
                                       VP_BUF_CONTENT_TYPE};
     static const char *const value_names[4] = {"host", "user-agent", "cookie", "content-type"};
@@ -365,9 +402,10 @@ static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
     }
 
     /* Framing (RFC 9112 section 6.3): chunked wins over Content-Length. */
-    int method = h->to_client ? next_response_method(h) : 0;
     h->body_buf = h->to_client ? VP_BUF_RESPONSE_BODY : VP_BUF_REQUEST_BODY;
     h->body_seen = 0;
+    /* an interim response answers no request of its own */
+    int method = h->to_client && h->status / 100 != 1 ? next_response_method(h) : 0;
     if (h->to_client && (h->status / 100 == 1)) {
         /* an interim response: the real one follows; 101 switches protocols */
         sink->message_end(sink->ctx, raw);
@@ -403,7 +441,10 @@ static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
  * limit the byte is counted but not kept. */
 static void keep(vp_http *h, const vp_http_sink *sink, uint8_t c, uint64_t raw)
 {
-    if (h->used < h->lim.header_bytes) {
+    if (h->used == h->area_cap && h->area_cap < h->lim.header_bytes && !h->oom &&
+        area_grow(h) != 0)
+        h->oom = 1;
+    if (h->used < h->area_cap) {
         h->area[h->used++] = c;
         return;
     }
@@ -488,6 +529,8 @@ void vp_http_feed(vp_http *h, const uint8_t *p, size_t n, uint64_t raw, const vp
             break;
         }
     }
+    if (h->state == H_DONE)
+        release_areas(h);
 }
 
 void vp_http_finish(vp_http *h, uint64_t raw, const vp_http_sink *sink)
@@ -508,4 +551,5 @@ void vp_http_finish(vp_http *h, uint64_t raw, const vp_http_sink *sink)
     }
     vp_http_body_end(h);
     h->state = H_DONE;
+    release_areas(h);
 }

@@ -148,6 +148,7 @@ struct vp_stream {
     uint8_t *rule_off;          /* not enabled or not applicable */
     uint8_t *rule_done;         /* fired (HTTP rules: in the current message) */
     uint8_t *chain_done;
+    uint8_t *chain_started;     /* some element of the chain has state */
     uint8_t *neg_killed;        /* per HEAD_NEG element (vp_elem.neg_index) */
     vp_state_table *states;     /* element state, made on demand (state.c) */
     vp_stream_http *http;
@@ -173,7 +174,11 @@ static inline void vp_bit_clear(uint8_t *bits, size_t i)
  * NULL when the element has none, or !create and it was never made, or out
  * of memory (then s->oom is set). */
 uint8_t *vp_state_get(vp_stream_t *s, uint32_t elem, int create);
-void vp_state_foreach(vp_stream_t *s, void (*fn)(vp_stream_t *, uint32_t, void *), void *ctx);
+/* Any slot: elements [0, n_elems), shared occurrence rings of atoms
+ * [n_elems, +n_atoms), stream-part completion of mixed rules after that. */
+uint8_t *vp_state_slot(vp_stream_t *s, uint32_t slot, size_t size, int create);
+void vp_state_foreach(vp_stream_t *s, void (*fn)(vp_stream_t *, uint32_t, uint8_t *, void *),
+                      void *ctx);
 size_t vp_state_bytes(const vp_stream_t *s);
 void vp_state_free(vp_stream_t *s);
 

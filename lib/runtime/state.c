@@ -83,8 +83,17 @@ uint8_t *vp_state_get(vp_stream_t *s, uint32_t ci, int create)
     const vp_elem *el = &s->bundle->plan.elems[ci];
     if (el->state_size == 0)
         return NULL;
+    uint8_t *p = vp_state_slot(s, ci, el->state_size, create);
+    /* a chain with state has started in this stream (chain.c skips others) */
+    if (p && create)
+        vp_bit_set(s->chain_started, el->chain);
+    return p;
+}
+
+uint8_t *vp_state_slot(vp_stream_t *s, uint32_t slot, size_t size, int create)
+{
     vp_state_table *t = s->states;
-    uint32_t key = ci + 1;
+    uint32_t key = slot + 1;
     if (t && t->cap) {
         for (size_t j = slot_of(key, t->cap); t->keys[j]; j = (j + 1) & (t->cap - 1))
             if (t->keys[j] == key)
@@ -104,7 +113,7 @@ uint8_t *vp_state_get(vp_stream_t *s, uint32_t ci, int create)
         s->oom = 1;
         return NULL;
     }
-    uint8_t *p = arena_alloc(t, el->state_size);
+    uint8_t *p = arena_alloc(t, size);
     if (!p) {
         s->oom = 1; /* this chain is not followed; the scan call reports it */
         return NULL;
@@ -118,14 +127,15 @@ uint8_t *vp_state_get(vp_stream_t *s, uint32_t ci, int create)
     return p;
 }
 
-void vp_state_foreach(vp_stream_t *s, void (*fn)(vp_stream_t *, uint32_t, void *), void *ctx)
+void vp_state_foreach(vp_stream_t *s, void (*fn)(vp_stream_t *, uint32_t, uint8_t *, void *),
+                      void *ctx)
 {
     vp_state_table *t = s->states;
     if (!t)
         return;
     for (size_t j = 0; j < t->cap; j++)
         if (t->keys[j])
-            fn(s, t->keys[j] - 1, ctx);
+            fn(s, t->keys[j] - 1, t->vals[j], ctx);
 }
 
 size_t vp_state_bytes(const vp_stream_t *s)

@@ -46,7 +46,8 @@ VP_API vp_status vp_stream_open(const vp_engine_t *e, vp_proto proto, uint16_t p
     s->rule_off = (uint8_t *)(s + 1);
     s->rule_done = s->rule_off + e->rule_bytes;
     s->chain_done = s->rule_done + e->rule_bytes;
-    s->neg_killed = s->chain_done + e->chain_bytes;
+    s->chain_started = s->chain_done + e->chain_bytes;
+    s->neg_killed = s->chain_started + e->chain_bytes;
     for (size_t r = 0; r < b->m.n_rules; r++) {
         if (!e->enabled[r] || !rule_applies(&b->m.rules[r], &b->m, proto, port, dir))
             vp_bit_set(s->rule_off, r);
@@ -213,11 +214,16 @@ VP_API vp_status vp_stream_link(vp_stream_t *to_server, vp_stream_t *to_client)
         to_client->peer->peer = NULL;
     to_server->peer = to_client;
     to_client->peer = to_server;
-    vp_stream_http_prepare(to_server);
-    vp_stream_http_prepare(to_client);
+    /* The response parser learns the request methods from the request side,
+     * even when no HTTP rule inspects requests. */
+    if (to_client->wants_http)
+        to_server->wants_http = 1;
+    vp_status st = vp_stream_http_prepare(to_server);
+    if (st == VP_OK)
+        st = vp_stream_http_prepare(to_client);
     if (to_server->http && to_client->http)
         vp_http_link(to_server->http->parser, to_client->http->parser);
-    return VP_OK;
+    return st;
 }
 
 VP_API void vp_stream_free(vp_stream_t *s)

@@ -29,7 +29,9 @@ static const char *rules =
     "  - {id: 17, name: raw stream, severity: low, direction: any, match: [{content: RAWMARK}]}\n"
     "  - {id: 18, name: uri and body, severity: high, match: [{content: /upload, buffer: http.uri}, {content: \"<?php\", buffer: http.request_body}]}\n"
     "  - {id: 19, name: header limit, severity: low, direction: any, match: [{anomaly: http.header.limit}]}\n"
-    "  - {id: 20, name: decompress limit, severity: low, direction: any, match: [{anomaly: http.body.decompression_limit}]}\n";
+    "  - {id: 20, name: decompress limit, severity: low, direction: any, match: [{anomaly: http.body.decompression_limit}]}\n"
+    "  - {id: 21, name: mixed, severity: low, match: [{content: RAWX}, {content: /mix, buffer: http.uri}]}\n"
+    "  - {id: 22, name: mixed2, severity: low, match: [{content: RAWY}, {content: /p, buffer: http.uri}, {content: Z-Key, buffer: http.header}]}\n";
 
 static vpt_engine eng;
 
@@ -39,10 +41,10 @@ static void setup(void)
     ck_assert_int_eq(vp_engine_options_create(&o), VP_OK);
     /* small limits so the limit cases stay small */
     ck_assert_int_eq(vp_engine_options_set_http_limits(o, 512, 4096, 65536), VP_OK);
-    uint32_t ids[20];
-    for (uint32_t i = 0; i < 20; i++)
+    uint32_t ids[22];
+    for (uint32_t i = 0; i < 22; i++)
         ids[i] = i + 1;
-    ck_assert_int_eq(vp_engine_options_enable(o, ids, 20), VP_OK);
+    ck_assert_int_eq(vp_engine_options_enable(o, ids, 22), VP_OK);
     vpt_build(rules, 0, o, &eng);
     vp_engine_options_free(o);
 }
@@ -145,6 +147,14 @@ static const http_case cases[] = {
     {"malformed second message", "GET / HTTP/1.1\r\nHost: a\r\n\r\n\x01\x02 RAWMARK GET /etc/passwd HTTP/1.1\r\n\r\n", VP_DIR_TO_SERVER, {17}},
     {"raw and http rules together", "GET /etc/passwd?RAWMARK HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {1, 17}},
     {"bad chunk size: framing lost", "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\nHost: a\r\n\r\nzz\r\nRAWMARK cmd=whoami", VP_DIR_TO_SERVER, {17}},
+    /* regressions found by review */
+    {"chunked state is reset between messages", "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0;x\r\n\r\nPOST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nA\r\ncmd=whoami\r\n0\r\n\r\n", VP_DIR_TO_SERVER, {11}},
+    {"stream part after the http part, same offset at any chunking", "GET /mix HTTP/1.1\r\nHost: a\r\nX: RAWX\r\n\r\n", VP_DIR_TO_SERVER, {21}},
+    {"stream part before the http part", "GET /mix?RAWX HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {21}},
+    /* messages 1 and 2 each hold with the stream part (once the stream has
+     * it); message 3 lacks Z-Key and must not fire */
+    {"pending cleared when the rule fires", "GET /p HTTP/1.1\r\nZ-Key: 1\r\n\r\nGET /p HTTP/1.1\r\nZ-Key: RAWY\r\n\r\nGET /p HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {22, 22, 16, 16}},
+    {"a huge normalized header is not cut", NULL, VP_DIR_TO_SERVER, {2, 16}},
     /* limits */
     /* the Host header lies beyond the limit: unseen, so "no Host" holds too */
     {"header limit", NULL, VP_DIR_TO_SERVER, {19, 16}},
@@ -155,7 +165,15 @@ START_TEST(test_case)
     const http_case *c = &cases[_i];
     char big[2048];
     const char *data = c->data;
-    if (!data) { /* a header block over the 512-byte limit, Host at its end */
+    if (!data && strncmp(c->what, "a huge", 6) == 0) {
+        /* "a:b\n" lines grow to "a: b\r\n" when normalized: 120 of them fit
+         * the 512-byte raw limit but not a buffer of the raw size */
+        int n = snprintf(big, sizeof(big), "GET / HTTP/1.1\n");
+        for (int i = 0; i < 110; i++)
+            n += snprintf(big + n, sizeof(big) - (size_t)n, "a:b\n");
+        snprintf(big + n, sizeof(big) - (size_t)n, "x:${jndi:\n\n");
+        data = big;
+    } else if (!data) { /* a header block over the 512-byte limit, Host at its end */
         int n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nX-Pad: ");
         memset(big + n, 'p', 900);
         snprintf(big + n + 900, sizeof(big) - (size_t)n - 900, "\r\nHost: evil.example\r\n\r\n");
@@ -357,6 +375,29 @@ START_TEST(test_head_with_link)
         ck_assert_int_eq(vp_stream_stats(resp, &st), VP_OK);
         ck_assert_uint_eq(st.http_messages, linked ? 2 : 1);
         ck_assert_uint_eq(count_of(&ev, 12), linked ? 1 : 0);
+        vp_stream_free(req);
+        ck_assert_int_eq(vp_stream_close(resp, eng.scratch), VP_OK);
+        vp_stream_free(resp);
+    }
+    /* An interim 100 Continue answers no request of its own (regression: it
+     * took the POST's place, so the HEAD answer was read with a body). */
+    vp_stream_t *req, *resp;
+    vpt_events ev;
+    memset(&ev, 0, sizeof(ev));
+    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, NULL, NULL,
+                                    &req), VP_OK);
+    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_CLIENT, collect, &ev,
+                                    &resp), VP_OK);
+    ck_assert_int_eq(vp_stream_link(req, resp), VP_OK);
+    const char *q = "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"
+                    "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n";
+    const char *a = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
+                    "HTTP/1.1 500 Err\r\nContent-Length: 0\r\n\r\n";
+    ck_assert_int_eq(vp_stream_scan(req, q, strlen(q), eng.scratch), VP_OK);
+    ck_assert_int_eq(vp_stream_scan(resp, a, strlen(a), eng.scratch), VP_OK);
+    ck_assert_uint_eq(count_of(&ev, 12), 1);
+    {
         vp_stream_free(req); /* unlinks: resp goes on alone */
         ck_assert_int_eq(vp_stream_close(resp, eng.scratch), VP_OK);
         vp_stream_free(resp);
