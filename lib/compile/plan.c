@@ -161,6 +161,97 @@ static int regex_start_anchored(const char *re)
     return 0;
 }
 
+/* Appends to a growable C string; returns -1 on OOM. */
+static int str_cat(char **s, size_t *len, size_t *cap, const char *add)
+{
+    size_t n = strlen(add);
+    if (*len + n + 1 > *cap) {
+        size_t ncap = (*len + n + 1) * 2;
+        char *p = realloc(*s, ncap);
+        if (!p)
+            return -1;
+        *s = p;
+        *cap = ncap;
+    }
+    memcpy(*s + *len, add, n + 1);
+    *len += n;
+    return 0;
+}
+
+/* One condition as a part of a composite: its pattern under its own flags. */
+static int cat_pattern(char **s, size_t *len, size_t *cap, const vp_src_cond *c)
+{
+    char *body = c->is_regex ? strdup((const char *)c->bytes) : literal_expr(c->bytes, c->len);
+    if (!body)
+        return -1;
+    char open[16] = "(?";
+    if (c->is_regex) {
+        if (c->atom_flags & VP_A_CASELESS)
+            strcat(open, "i");
+        if (c->atom_flags & VP_A_DOTALL)
+            strcat(open, "s");
+        if (c->atom_flags & VP_A_MULTILINE)
+            strcat(open, "m");
+        if (c->atom_flags & VP_A_EXTENDED)
+            strcat(open, "x");
+    } else if (c->flags & VP_C_NOCASE) {
+        strcat(open, "i");
+    }
+    strcat(open, ":");
+    int extended = c->is_regex && (c->atom_flags & VP_A_EXTENDED);
+    int rc = str_cat(s, len, cap, open) || str_cat(s, len, cap, body) ||
+             str_cat(s, len, cap, extended ? "\n)" : ")");
+    free(body);
+    return rc ? -1 : 0;
+}
+
+/* A relative regex at conds[k] becomes one expression of its whole chain
+ * (conds[h..k]): `\A(?s:.){N,}` for the first condition's window, then each
+ * pattern separated by `(?s:.){d,}` (or `{d,d+w-len}` for a literal with
+ * within).  Hyperscan then reports exactly the ends where some assignment of
+ * the chain holds, which the engine cannot find from a regex's end alone.
+ * The reader has checked that the chain is of this form. */
+static char *composite_expr(const vp_src_rule *r, size_t k)
+{
+    size_t h = k;
+    while (h > 0 && (r->conds[h].flags & VP_C_RELATIVE))
+        h--;
+    char *s = NULL, tmp[96];
+    size_t len = 0, cap = 0;
+    int rc = str_cat(&s, &len, &cap, "");
+    for (size_t i = h; rc == 0 && i <= k; i++) {
+        const vp_src_cond *c = &r->conds[i];
+        tmp[0] = '\0';
+        if (i == h) {
+            uint32_t n = (c->flags & VP_C_HAS_OFFSET) ? c->offset : 0;
+            if (c->flags & VP_C_HAS_DEPTH)
+                snprintf(tmp, sizeof(tmp), "\\A(?s:.){%u,%zu}", n,
+                         (size_t)n + c->depth - c->len);
+            else if (n)
+                snprintf(tmp, sizeof(tmp), "\\A(?s:.){%u,}", n);
+        } else {
+            uint32_t d = (c->flags & VP_C_HAS_DISTANCE) ? (uint32_t)c->distance : 0;
+            if (c->flags & VP_C_HAS_WITHIN)
+                snprintf(tmp, sizeof(tmp), "(?s:.){%u,%zu}", d, (size_t)d + c->within - c->len);
+            else if (d)
+                snprintf(tmp, sizeof(tmp), "(?s:.){%u,}", d);
+            else
+                snprintf(tmp, sizeof(tmp), "(?s:.)*");
+        }
+        rc = str_cat(&s, &len, &cap, tmp) || cat_pattern(&s, &len, &cap, c);
+    }
+    if (rc) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int is_composite(const vp_src_cond *c)
+{
+    return c->is_regex && (c->flags & VP_C_RELATIVE);
+}
+
 static int atom_uses_only_first_match(const vp_src_rule *r, size_t k)
 {
     const vp_src_cond *c = &r->conds[k];
@@ -198,6 +289,9 @@ static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k)
     if (c->is_anomaly) {
         flags = VP_A_ANOMALY;
         expr = strdup((const char *)c->bytes);
+    } else if (is_composite(c)) {
+        flags = VP_A_REGEX; /* flags live inside the expression */
+        expr = composite_expr(r, k);
     } else {
         expr = c->is_regex ? regex_expr(c) : literal_expr(c->bytes, c->len);
     }
@@ -341,6 +435,16 @@ static void add_rule(builder *b, const vp_src_rule *r)
         memset(mc, 0, sizeof(*mc));
         mc->atom = (uint32_t)atom;
         mc->flags = c->flags | (c->is_regex ? VP_C_REGEX : 0);
+        if (is_composite(c)) {
+            /* Its chain is inside the expression: it starts a chain of its
+             * own, which the conditions after it extend as usual. */
+            mc->flags &= ~(uint32_t)(VP_C_RELATIVE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH);
+            mc->atom = (uint32_t)atom;
+            mc->length = 0;
+            mc->offset = mc->depth = mc->within = 0;
+            mc->distance = 0;
+            continue;
+        }
         if (c->is_regex)
             mc->flags &= ~(uint32_t)VP_C_NOCASE;
         mc->length = c->is_regex ? 0 : (uint32_t)c->len;

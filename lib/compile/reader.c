@@ -1482,6 +1482,40 @@ static int read_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_nod
     return rc == 0 ? finish_cond(r, c, cr, map) : rc;
 }
 
+/* A relative regex is compiled into one expression with the conditions its
+ * chain starts with (plan.c), which bounds what those may be. */
+static void check_relative_regex(reader *r, const vp_src_cond *conds, size_t k)
+{
+    const vp_src_cond *c = &conds[k];
+    if (c->flags & VP_C_HAS_WITHIN) {
+        error_at(r, VP_D_UNSUPPORTED, c->mark,
+                 "within on a regex is not supported yet (use distance alone)");
+        return;
+    }
+    if ((c->flags & VP_C_NEGATE) || c->distance < 0) {
+        error_at(r, VP_D_UNSUPPORTED, c->mark,
+                 "a relative regex must be positive with distance >= 0 in this version");
+        return;
+    }
+    size_t h = k;
+    while (h > 0 && (conds[h].flags & VP_C_RELATIVE))
+        h--;
+    for (size_t i = h; i < k; i++) {
+        const vp_src_cond *p = &conds[i];
+        int head = i == h;
+        int ok = !(p->flags & VP_C_NEGATE) && !p->is_anomaly &&
+                 (head ? !(p->is_regex && (p->flags & VP_C_HAS_DEPTH))
+                       : !(p->flags & (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH)) && p->distance >= 0);
+        if (!ok) {
+            error_at(r, VP_D_UNSUPPORTED, c->mark,
+                     "a relative regex needs the conditions before it in its chain to be "
+                     "positive, with distance >= 0 and no offset/depth after the first "
+                     "(condition at %u:%u)", p->mark.line, p->mark.col);
+            return;
+        }
+    }
+}
+
 /* Checks of condition k against the rule's earlier conditions and the
  * engine's limits. */
 static void check_cond_in_rule(reader *r, const vp_src_cond *conds, size_t k,
@@ -1497,8 +1531,7 @@ static void check_cond_in_rule(reader *r, const vp_src_cond *conds, size_t k,
                  "a relative condition cannot follow a negated condition: "
                  "a negated condition has no match position");
     if (relative && c->is_regex)
-        error_at(r, VP_D_UNSUPPORTED, c->mark,
-                 "relative regex conditions (distance/within on a regex) are not supported yet");
+        check_relative_regex(r, conds, k);
     if (relative && k > 0 && VP_BUF_OF(c->flags) != VP_BUF_OF(conds[k - 1].flags))
         error_at(r, VP_D_CONDITION, c->buffer_mark,
                  "a relative condition must inspect the same buffer as the condition before "

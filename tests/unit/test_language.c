@@ -100,6 +100,16 @@ static const lang_case cases[] = {
     {"regex end anchor", "[{regex: \"end$\"}]", "the end", 7},
     {"regex end anchor mid-stream", "[{regex: \"end$\"}]", "the end!", -1},
     {"regex then relative content", "[{regex: \"a[0-9]+\"}, {content: z, within: 2}]", "a12xz", 5},
+    /* relative regex: compiled with its chain into one expression */
+    {"relative regex", "[{content: GET}, {regex: \"a[0-9]+b\", distance: 1}]", "GET xa12b", 9},
+    {"relative regex too close", "[{content: GET}, {regex: \"a[0-9]+b\", distance: 1}]", "GETa12b", -1},
+    {"relative regex before", "[{content: GET}, {regex: \"a[0-9]+b\", distance: 0}]", "a1bGET", -1},
+    {"relative regex, later start counts", "[{content: X}, {regex: \"a.*b\", distance: 2}]", "aXzzab", 6},
+    {"relative regex with flags", "[{content: get, nocase: true}, {regex: \"JNDI\", flags: i, distance: 0}]", "GeT ${jndi:", 10},
+    {"relative regex after offset head", "[{content: ab, offset: 2}, {regex: \"c+\", distance: 0}]", "abcxxabcc", 8},
+    {"relative regex after depth head", "[{content: ab, depth: 3}, {regex: \"c+\", distance: 0}]", "xxabc", -1},
+    {"relative regex after within link", "[{content: a}, {content: b, within: 3}, {regex: \"c[0-9]\", distance: 0}]", "a-bc1", 5},
+    {"relative regex then relative content", "[{content: a}, {regex: \"b+\", distance: 0}, {content: c, within: 2}]", "abbbc", 5},
     /* fire once */
     {"fires once", "[{content: a}]", "aaaa", 1},
 };

@@ -268,8 +268,7 @@ static const diag_case diag_cases[] = {
      "a relative condition cannot follow a negated condition: a negated condition has no "
      "match position"},
     {HEAD "    match:\n      - content: a\n      - regex: b\n        within: 5\n", E,
-     VP_D_UNSUPPORTED, 8, 9, 5,
-     "relative regex conditions (distance/within on a regex) are not supported yet"},
+     VP_D_UNSUPPORTED, 8, 9, 5, "within on a regex is not supported yet (use distance alone)"},
     {HEAD "    match:\n      - content: a\n      - content: abc\n        within: 2\n", E,
      VP_D_CONDITION, 9, 17, 5, "within 2 is shorter than the content (3 bytes)"},
     {HEAD "    match:\n      - content: abcdef\n        depth: 3\n", E, VP_D_CONDITION, 8, 16, 5,
