@@ -128,6 +128,7 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
             if (el->kind == VP_EK_REL_POS && el->raw_bits && !el->is_regex &&
                 el->min_start == 0 && el->max_end == UINT64_MAX) {
                 el->shared_raw = 1;
+                el->early = 0; /* recorded once per atom, before the elements */
                 el->state_size -= (uint32_t)vp_ring_bytes(el->raw_bits);
                 if (el->raw_bits > out->atom_raw_bits[el->atom])
                     out->atom_raw_bits[el->atom] = el->raw_bits;

@@ -407,8 +407,9 @@ static void relpos_occurrence(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64
 {
     const vp_elem *el = elem(s, ci);
     ring raw;
-    /* Occurrences are recorded for predecessors that may still come. */
-    if (el->raw_bits && raw_ring_of(s, el, 1, &raw)) {
+    /* Occurrences are recorded for predecessors that may still come (once
+     * per atom for shared rings: vp_chain_on_match). */
+    if (el->raw_bits && !el->shared_raw && raw_ring_of(s, el, 1, &raw)) {
         ring_advance(raw, end);
         ring_set(raw, end);
     }
@@ -465,14 +466,32 @@ static void profile_match(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, const vp_e
 static void apply_match(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, const vp_elem *el,
                         uint64_t end);
 
+/* One ring of occurrences for all window-less elements of an atom. */
+static void record_shared(vp_stream_t *s, uint32_t atom, uint64_t end)
+{
+    const vp_chainplan *plan = &s->bundle->plan;
+    uint32_t bits = plan->atom_raw_bits[atom];
+    uint8_t *q = vp_state_slot(s, (uint32_t)plan->n_elems + atom, vp_ring_bytes(bits), 1);
+    if (!q)
+        return;
+    ring r = ring_at(q, bits);
+    ring_advance(r, end);
+    ring_set(r, end);
+}
+
 void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t end)
 {
     const vp_bundle_t *b = s->bundle;
     if (end > cx->flushed_to)
         vp_chain_flush(s, cx, end, 0);
+    if (b->plan.atom_raw_bits[atom])
+        record_shared(s, atom, end);
     for (uint32_t r = b->atom_ref_first[atom]; r < b->atom_ref_first[atom + 1]; r++) {
         uint32_t ci = b->atom_refs[r];
         const vp_elem *el = &b->plan.elems[ci];
+        /* A relative element whose chain never started has nothing to do. */
+        if (el->kind == VP_EK_REL_POS && !el->early && !vp_bit_get(s->chain_started, el->chain))
+            continue;
         if (!elem_is_live(s, el) || !passes_window(el, end))
             continue;
         if (s->engine->profile) {
