@@ -66,11 +66,24 @@ static int cmp_id(const void *a, const void *b)
 
 static const char *keyword_of(const vp_diagnostic_t *d)
 {
-    if (d->code == VP_D_REGEX)
+    if (d->code == VP_D_REGEX || strstr(d->message, "regex"))
         return "pcre";
     if (d->code == VP_D_LIMIT)
         return strstr(d->message, "lookback") ? "within" : "limit";
     return "compile";
+}
+
+/* The compiler's message without "(condition at LINE:COL)": those positions
+ * are in the YAML built for the check, not in anything the user has. */
+static char *report_message(const char *msg)
+{
+    char *s = imp_xstrdup(msg);
+    char *at = strstr(s, " (condition at ");
+    if (at) {
+        char *end = strchr(at, ')');
+        memmove(at, end ? end + 1 : at + strlen(at), strlen(end ? end + 1 : at + strlen(at)) + 1);
+    }
+    return s;
 }
 
 int imp_check_rules(imp_rule *rules, size_t n, char *const *stream_buffers, size_t nsb,
@@ -131,8 +144,10 @@ int imp_check_rules(imp_rule *rules, size_t n, char *const *stream_buffers, size
                 continue;
             }
             imp_rule *r = &rules[hit->i];
+            char *msg = report_message(diag.message);
             imp_issue_add(&r->issues, &r->n_issues, IMP_REJECT, keyword_of(&diag),
-                          "the compiler refuses it: %s", diag.message);
+                          "the compiler refuses it: %s", msg);
+            free(msg);
             refused++;
         }
         vp_compiler_free(c);

@@ -1275,13 +1275,15 @@ static void arrange_conditions(xstate *st)
                                                   "payload (Suricata refuses the rule)");
                 } else if (fresh) {
                     make_absolute(st, c);
+                } else if (prev->negate && c->is_regex) {
+                    ISSUE(st, IMP_REJECT, "pcre",
+                          "relative pcre (/R) after a negated condition: a pattern that does not "
+                          "occur has no match end to count from");
                 } else if (prev->negate) {
-                    ISSUE(st, IMP_REJECT, c->is_regex ? "pcre" : "distance",
+                    ISSUE(st, IMP_REJECT, "distance",
                           "a relative condition after a negated one is not in the rule language");
-                } else if (c->is_regex) {
-                    ISSUE(st, IMP_REJECT, "pcre", "relative pcre (/R) is not supported by the "
-                                                  "engine yet");
                 }
+                /* other relative pcres: relative_regexes() */
             }
             if (c->relative && c->negate && !c->has_within && !c->is_regex)
                 ISSUE(st, IMP_CHANGED, "distance",
@@ -1309,6 +1311,385 @@ static void arrange_conditions(xstate *st)
     free(r->conds);
     r->conds = out;
     r->n_conds = k;
+}
+
+/* ------------------------------------------------------------ relative pcre */
+
+/* Hyperscan's largest repeat bound: the windows of a relative chain become
+ * (?s:.){a,b} in one expression, by the compiler or by merge_chain(). */
+#define HS_MAX_REPEAT 32767
+
+/* How a relative pcre depends on where its subject starts.  Suricata and
+ * Snort 3 run a relative pcre on the buffer from the previous match's end E
+ * on, so '^', \A and \G match at E, and \b/\B at E see no character before
+ * it.  The rule language's relative regex sees the whole buffer. */
+enum { RX_FREE, RX_ANCHORED, RX_OTHER };
+
+typedef struct rx_scan {
+    int kind;
+    size_t skip;      /* RX_ANCHORED: length of the leading anchor */
+    int multiline;    /* RX_ANCHORED: '^' under the m flag (also after a newline) */
+    const char *why;  /* RX_OTHER */
+} rx_scan;
+
+/* Index just after a character class that opens at p[i] == '['. */
+static size_t skip_class(const char *p, size_t n, size_t i)
+{
+    i++;
+    if (i < n && p[i] == '^')
+        i++;
+    if (i < n && p[i] == ']')
+        i++;
+    while (i < n && p[i] != ']') {
+        if (p[i] == '\\' && i + 1 < n)
+            i += 2;
+        else if (p[i] == '[' && i + 1 < n && p[i + 1] == ':') {
+            const char *end = strstr(p + i + 2, ":]");
+            i = end && (size_t)(end - p) < n ? (size_t)(end - p) + 2 : i + 1;
+        } else
+            i++;
+    }
+    return i < n ? i + 1 : n;
+}
+
+/* Whether the pattern needs a group to be concatenated with others: a
+ * top-level '|', an inline option such as (?i) that would reach past it, a
+ * \Q without \E, or a leading quantifier. */
+static int regex_needs_group(const char *p, int extended)
+{
+    size_t n = strlen(p);
+    int depth = 0;
+    if (n && strchr("*+?{", p[0]))
+        return 1;
+    for (const char *q = strstr(p, "(?"); q; q = strstr(q + 2, "(?")) {
+        const char *e = q + 2;
+        while ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') || *e == '-' || *e == '^')
+            e++;
+        if (*e == ')' && e > q + 2)
+            return 1;
+    }
+    for (size_t i = 0; i < n;) {
+        char ch = p[i];
+        if (ch == '\\') {
+            if (i + 1 < n && p[i + 1] == 'Q')
+                return 1;
+            i += 2;
+        } else if (ch == '[') {
+            i = skip_class(p, n, i);
+        } else if (extended && ch == '#') {
+            return 1;
+        } else {
+            if (ch == '(')
+                depth++;
+            else if (ch == ')')
+                depth--;
+            else if (ch == '|' && depth == 0)
+                return 1;
+            i++;
+        }
+    }
+    return 0;
+}
+
+static rx_scan scan_relative_regex(const imp_cond *c)
+{
+    rx_scan r = {RX_FREE, 0, 0, NULL};
+    const char *p = (const char *)c->bytes;
+    size_t n = c->len;
+    int extended = strchr(c->flags, 'x') != NULL;
+    int multiline = strchr(c->flags, 'm') != NULL;
+    size_t start = 0;
+    if (n >= 1 && p[0] == '^')
+        start = 1, r.multiline = multiline;
+    else if (n >= 2 && p[0] == '\\' && p[1] == 'A')
+        start = 2;
+    int depth = 0, top_alt = 0;
+    for (size_t i = start; i < n;) {
+        char ch = p[i];
+        if (ch == '\\' && i + 1 < n) {
+            char e = p[i + 1];
+            if (e == 'Q') { /* literal up to \E */
+                const char *end = strstr(p + i + 2, "\\E");
+                i = end ? (size_t)(end - p) + 2 : n;
+                continue;
+            }
+            if (e == 'b' || e == 'B') {
+                r.kind = RX_OTHER;
+                r.why = "relative pcre (/R) with \\b or \\B: at the previous match's end "
+                        "Suricata and Snort 3 see no byte before it, the rule language sees "
+                        "the previous match's last byte";
+                return r;
+            }
+            if (e == 'A' || e == 'G') {
+                r.kind = RX_OTHER;
+                r.why = "relative pcre (/R) with \\A or \\G inside the pattern (it matches at "
+                        "the previous match's end): the rule language cannot say this";
+                return r;
+            }
+            i += 2;
+        } else if (ch == '[') {
+            i = skip_class(p, n, i);
+        } else if (extended && ch == '#') {
+            while (i < n && p[i] != '\n')
+                i++;
+        } else if (ch == '(' && i + 2 < n && p[i + 1] == '?' && p[i + 2] == '#') {
+            while (i < n && p[i] != ')')
+                i++;
+            i++;
+        } else {
+            if (ch == '^') {
+                r.kind = RX_OTHER;
+                r.why = "relative pcre (/R) with '^' inside the pattern (Suricata and Snort 3 "
+                        "match it at the previous match's end): the rule language cannot say "
+                        "this";
+                return r;
+            }
+            if (ch == '(')
+                depth++;
+            else if (ch == ')')
+                depth--;
+            else if (ch == '|' && depth == 0)
+                top_alt = 1;
+            i++;
+        }
+    }
+    if (start && top_alt) {
+        r.kind = RX_OTHER;
+        r.why = "relative pcre (/R) anchored with '^' or \\A in one alternative only: the rule "
+                "language cannot say this";
+        return r;
+    }
+    if (start) {
+        r.kind = RX_ANCHORED;
+        r.skip = start;
+        if (start == 2)
+            r.multiline = 0;
+    }
+    return r;
+}
+
+/* The repeat bounds the chain conds[h..k] needs as one expression: the head's
+ * window and each relative link's gap.  Returns the largest. */
+static int64_t chain_max_bound(const imp_rule *r, size_t h, size_t k)
+{
+    int64_t max = 0;
+    for (size_t i = h; i <= k; i++) {
+        const imp_cond *c = &r->conds[i];
+        int64_t lo, hi = 0;
+        int64_t len = c->is_regex ? 0 : (int64_t)c->len;
+        if (i == h) {
+            lo = c->has_offset ? c->offset : 0;
+            if (c->has_depth)
+                hi = lo + c->depth - len;
+        } else {
+            lo = c->has_distance ? c->distance : 0;
+            if (c->has_within)
+                hi = lo + c->within - len;
+        }
+        if (lo > max)
+            max = lo;
+        if (hi > max)
+            max = hi;
+    }
+    return max;
+}
+
+/* A literal as a regex piece. */
+static void literal_piece(imp_buf *b, const imp_cond *c)
+{
+    if (c->nocase)
+        imp_buf_puts(b, "(?i:");
+    for (size_t i = 0; i < c->len; i++) {
+        uint8_t ch = c->bytes[i];
+        if (ch < 0x20 || ch >= 0x7f)
+            imp_buf_printf(b, "\\x%02x", ch);
+        else if (strchr("\\^$.|?*+()[]{}", ch))
+            imp_buf_printf(b, "\\%c", ch);
+        else
+            imp_buf_putc(b, (char)ch);
+    }
+    if (c->nocase)
+        imp_buf_putc(b, ')');
+}
+
+/* A regex as a piece of a longer one: under its own flags, in a group when a
+ * '|' or a comment would otherwise leak. */
+static void regex_piece(imp_buf *b, const imp_cond *c, const char *text)
+{
+    int extended = strchr(c->flags, 'x') != NULL;
+    if (c->flags[0])
+        imp_buf_printf(b, "(?%s:%s%s)", c->flags, text, extended ? "\n" : "");
+    else if (regex_needs_group(text, 0))
+        imp_buf_printf(b, "(?:%s)", text);
+    else
+        imp_buf_puts(b, text);
+}
+
+/* Any byte, lo to hi times; nothing for an empty window ({0,0} is not a
+ * valid repeat for Hyperscan). */
+static void window(imp_buf *b, int64_t lo, int64_t hi)
+{
+    if (hi == 0)
+        return;
+    if (lo == hi)
+        imp_buf_printf(b, "(?s:.){%lld}", (long long)lo);
+    else
+        imp_buf_printf(b, "(?s:.){%lld,%lld}", (long long)lo, (long long)hi);
+}
+
+/* Whether the compiler can build the chain conds[h..k] ending in a relative
+ * regex as one expression.  Its composite (lib/compile/plan.c) writes the
+ * window of a head whose depth equals its length at offset 0, or of a link
+ * whose within equals its length at distance 0, as (?s:.){0,0}, which
+ * Hyperscan refuses ("Invalid repeat").  merge_chain() writes such chains
+ * itself. */
+static int compiler_builds_chain(const imp_rule *r, size_t h, size_t k)
+{
+    const imp_cond *head = &r->conds[h];
+    if (!head->is_regex && head->has_depth && !(head->has_offset && head->offset) &&
+        head->depth == (int64_t)head->len)
+        return 0;
+    for (size_t i = h + 1; i < k; i++) {
+        const imp_cond *c = &r->conds[i];
+        if (!c->is_regex && c->has_within && !(c->has_distance && c->distance) &&
+            c->within == (int64_t)c->len)
+            return 0;
+    }
+    return 1;
+}
+
+/* The relative pcre conds[k] becomes one regex with the conditions its chain
+ * starts with (conds[h..k-1]), the way the compiler builds a chain ending in
+ * a relative regex: the head's window, each pattern, and between them the
+ * gap each link allows.  With sc (a pcre anchored at the previous match's
+ * end by '^' or \A of sc->skip bytes) the pcre follows the previous pattern
+ * with no gap (under m: or after a newline in the gap); without, it is the
+ * pcre's distance 0. */
+static void merge_chain(imp_rule *r, size_t h, size_t k, const rx_scan *sc)
+{
+    imp_buf b = {0};
+    const imp_cond *head = &r->conds[h];
+    int keep_offset = head->has_offset && !head->has_depth;
+    if (head->has_depth) {
+        int64_t lo = head->has_offset ? head->offset : 0;
+        int64_t len = head->is_regex ? 0 : (int64_t)head->len;
+        imp_buf_puts(&b, "\\A");
+        window(&b, lo, lo + head->depth - len);
+    }
+    for (size_t i = h; i <= k; i++) {
+        const imp_cond *c = &r->conds[i];
+        if (i > h && (i < k || !sc)) {
+            int64_t d = c->has_distance ? c->distance : 0;
+            if (c->has_within)
+                window(&b, d, d + c->within - (c->is_regex ? 0 : (int64_t)c->len));
+            else if (d)
+                imp_buf_printf(&b, "(?s:.){%lld,}", (long long)d);
+            else
+                imp_buf_puts(&b, "(?s:.)*");
+        } else if (i == k && sc && sc->multiline) {
+            imp_buf_puts(&b, "(?:(?s:.)*\\n)?");
+        }
+        if (!c->is_regex)
+            literal_piece(&b, c);
+        else
+            regex_piece(&b, c, (const char *)c->bytes + (i == k && sc ? sc->skip : 0));
+    }
+    imp_cond m = *head;
+    m.is_regex = 1;
+    m.bytes = (uint8_t *)imp_buf_take(&b);
+    m.len = strlen((const char *)m.bytes);
+    memset(m.flags, 0, sizeof m.flags);
+    m.nocase = 0;
+    m.negate = 0;
+    m.has_depth = m.has_distance = m.has_within = 0;
+    m.distance = m.within = m.depth = 0;
+    m.has_offset = keep_offset;
+    if (!keep_offset)
+        m.offset = 0;
+    m.relative = 0;
+    for (size_t i = h; i <= k; i++)
+        free(r->conds[i].bytes);
+    r->conds[h] = m;
+    memmove(&r->conds[h + 1], &r->conds[k + 1], (r->n_conds - k - 1) * sizeof(imp_cond));
+    r->n_conds -= k - h;
+}
+
+static int same_buffer(const imp_cond *a, const imp_cond *b)
+{
+    return (!a->buffer && !b->buffer) || (a->buffer && b->buffer && strcmp(a->buffer, b->buffer) == 0);
+}
+
+/* Relative pcres (/R) that arrange_conditions() left relative: they follow a
+ * positive condition of their buffer.  PCRE's /R starts the search at the
+ * previous match's end E, which is `distance: 0` when the pattern does not
+ * depend on where its subject starts, and a match right at E when it starts
+ * with '^' or \A.  Everything else is refused with the reason. */
+static void relative_regexes(xstate *st)
+{
+    imp_rule *r = st->r;
+    size_t h = 0;
+    for (size_t i = 0; i < r->n_conds; i++) {
+        imp_cond *c = &r->conds[i];
+        if (!c->relative || i == 0 || !same_buffer(c, &r->conds[i - 1])) {
+            h = i;
+            continue;
+        }
+        if (!c->is_regex || r->conds[i - 1].negate)
+            continue; /* a relative content, or already refused */
+        if (c->negate) {
+            ISSUE(st, IMP_REJECT, "pcre",
+                  "negated relative pcre (pcre:!\"/.../R\"): the rule language has no negated "
+                  "relative regex");
+            continue;
+        }
+        const char *why = NULL;
+        for (size_t j = h; j < i && !why; j++) {
+            const imp_cond *p = &r->conds[j];
+            if (p->negate)
+                why = "relative pcre (/R) in a chain with a negated condition";
+            else if (j > h && p->has_distance && p->distance < 0)
+                why = "relative pcre (/R) after a content with a negative distance: the rule "
+                      "language's relative regex needs its chain to move forward only";
+            else if (j > h && (p->has_offset || p->has_depth))
+                why = "relative pcre (/R) after a condition with offset/depth in the middle of "
+                      "its chain";
+            else if (j == h && p->is_regex && p->has_depth)
+                why = "relative pcre (/R) after a regex with depth";
+        }
+        if (why) {
+            ISSUE(st, IMP_REJECT, "pcre", "%s", why);
+            continue;
+        }
+        rx_scan sc = scan_relative_regex(c);
+        if (sc.kind == RX_OTHER) {
+            ISSUE(st, IMP_REJECT, "pcre", "%s", sc.why);
+            continue;
+        }
+        c->has_distance = 1;
+        c->distance = 0;
+        int64_t bound = chain_max_bound(r, h, i);
+        if (bound > HS_MAX_REPEAT) {
+            ISSUE(st, IMP_REJECT, "pcre",
+                  "relative pcre (/R) in a chain with a position of %lld bytes (offset, "
+                  "depth, distance or within): the chain becomes one regex, and Hyperscan "
+                  "repeats at most %d times",
+                  (long long)bound, HS_MAX_REPEAT);
+            continue;
+        }
+        if (sc.kind == RX_ANCHORED) {
+            merge_chain(r, h, i, &sc);
+            ISSUE(st, IMP_NOTE, "pcre",
+                  "relative pcre (/R) anchored at the previous match's end ('^' or \\A): "
+                  "merged with the conditions before it in its buffer into one regex");
+            i = h;
+        } else if (!compiler_builds_chain(r, h, i)) {
+            merge_chain(r, h, i, NULL);
+            ISSUE(st, IMP_NOTE, "pcre",
+                  "relative pcre (/R) after a window as long as its content (depth or "
+                  "within): merged with the conditions before it in its buffer into one regex");
+            i = h;
+        }
+    }
 }
 
 /* ------------------------------------------------------------ severity */
@@ -1405,6 +1786,7 @@ void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
     resolve_file_data(&st, app);
     check_buffer_directions(&st);
     arrange_conditions(&st);
+    relative_regexes(&st);
 
     for (size_t i = 0; i < out->n_conds; i++)
         if (buffer_is_http(out->conds[i].buffer))

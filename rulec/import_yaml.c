@@ -204,12 +204,28 @@ static int in_set(char *const *set, size_t n, const char *s)
     return 0;
 }
 
+/* An inline group with the x flag, "(?x:" or "(?ix:": a merged relative pcre
+ * (import_xlate.c) keeps the flags of each part in such groups. */
+static int has_extended_group(const char *s)
+{
+    for (const char *p = strstr(s, "(?"); p; p = strstr(p + 2, "(?")) {
+        const char *q = p + 2;
+        int x = 0;
+        while (*q >= 'a' && *q <= 'z')
+            x |= *q++ == 'x';
+        if (x && *q == ':')
+            return 1;
+    }
+    return 0;
+}
+
 static void yaml_cond(imp_buf *b, const imp_cond *c, char *const *stream_buffers, size_t nsb)
 {
     const char *ind = "        ";
     if (c->is_regex) {
         imp_buf_puts(b, "      - regex: ");
-        yaml_regex(b, c->bytes, c->len, strchr(c->flags, 'x') != NULL);
+        yaml_regex(b, c->bytes, c->len,
+                   strchr(c->flags, 'x') != NULL || has_extended_group((const char *)c->bytes));
         imp_buf_putc(b, '\n');
         if (c->flags[0])
             imp_buf_printf(b, "%sflags: %s\n", ind, c->flags);

@@ -5,7 +5,23 @@
 
 #include "bytes.h"
 
-#define VARIANT_HEADER (8 + 4 + 4 + 8 + VP_HS_VERSION_LEN)
+/* A blob of `size` bytes followed by zero padding to a multiple of 8. */
+static const uint8_t *get_padded(vp_reader *r, uint64_t size)
+{
+    const uint8_t *blob = vp_get_bytes(r, (size_t)size);
+    size_t pad = (size_t)((8 - size % 8) % 8);
+    const uint8_t *zeros = vp_get_bytes(r, pad);
+    for (size_t k = 0; zeros && k < pad; k++)
+        if (zeros[k])
+            return NULL;
+    return r->err || !zeros ? NULL : blob;
+}
+
+static void put_padded(vp_writer *w, const uint8_t *blob, uint64_t size)
+{
+    vp_put_bytes(w, blob, (size_t)size);
+    vp_put_zeros(w, (size_t)((8 - size % 8) % 8));
+}
 
 int vp_db_variants_parse(const uint8_t *p, uint64_t size, vp_db_variant *out, uint64_t *bad_at)
 {
@@ -30,13 +46,8 @@ int vp_db_variants_parse(const uint8_t *p, uint64_t size, vp_db_variant *out, ui
         }
         memcpy(v->hs_version, ver, VP_HS_VERSION_LEN);
         v->hs_version[VP_HS_VERSION_LEN] = '\0';
-        v->db = vp_get_bytes(&r, (size_t)v->size);
-        size_t pad = (size_t)((8 - v->size % 8) % 8);
-        const uint8_t *zeros = vp_get_bytes(&r, pad);
-        for (size_t k = 0; zeros && k < pad; k++)
-            if (zeros[k])
-                zeros = NULL;
-        if (r.err || !zeros) {
+        v->db = get_padded(&r, v->size);
+        if (!v->db) {
             *bad_at = at;
             return -1;
         }
@@ -62,8 +73,7 @@ uint8_t *vp_db_variants_write(const vp_db_variant *v, size_t n, size_t *len)
         vp_put_u32(&w, 0);
         vp_put_u64(&w, v[i].size);
         vp_put_bytes(&w, ver, sizeof(ver));
-        vp_put_bytes(&w, v[i].db, (size_t)v[i].size);
-        vp_put_zeros(&w, (size_t)((8 - v[i].size % 8) % 8));
+        put_padded(&w, v[i].db, v[i].size);
     }
     if (w.oom) {
         vp_writer_free(&w);
@@ -91,13 +101,8 @@ int vp_buffer_dbs_parse(const uint8_t *p, uint64_t size, vp_buffer_db *out, uint
             *bad_at = at;
             return -1;
         }
-        out[i].db = vp_get_bytes(&r, (size_t)out[i].size);
-        size_t pad = (size_t)((8 - out[i].size % 8) % 8);
-        const uint8_t *zeros = vp_get_bytes(&r, pad);
-        for (size_t k = 0; zeros && k < pad; k++)
-            if (zeros[k])
-                zeros = NULL;
-        if (r.err || !zeros) {
+        out[i].db = get_padded(&r, out[i].size);
+        if (!out[i].db) {
             *bad_at = at;
             return -1;
         }
@@ -118,8 +123,7 @@ uint8_t *vp_buffer_dbs_write(const vp_buffer_db *v, size_t n, size_t *len)
         vp_put_u32(&w, v[i].buf);
         vp_put_u32(&w, 0);
         vp_put_u64(&w, v[i].size);
-        vp_put_bytes(&w, v[i].db, (size_t)v[i].size);
-        vp_put_zeros(&w, (size_t)((8 - v[i].size % 8) % 8));
+        put_padded(&w, v[i].db, v[i].size);
     }
     if (w.oom) {
         vp_writer_free(&w);

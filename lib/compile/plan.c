@@ -205,6 +205,17 @@ static int cat_pattern(char **s, size_t *len, size_t *cap, const vp_src_cond *c)
     return rc ? -1 : 0;
 }
 
+/* Between lo and hi arbitrary bytes; Hyperscan refuses a {0,0} repeat. */
+static void gap_expr(char *out, size_t cap, const char *lead, uint32_t lo, size_t hi)
+{
+    if (hi == 0)
+        snprintf(out, cap, "%s", lead);
+    else if (lo == hi)
+        snprintf(out, cap, "%s(?s:.){%u}", lead, lo);
+    else
+        snprintf(out, cap, "%s(?s:.){%u,%zu}", lead, lo, hi);
+}
+
 /* A relative regex at conds[k] becomes one expression of its whole chain
  * (conds[h..k]): `\A(?s:.){N,}` for the first condition's window, then each
  * pattern separated by `(?s:.){d,}` (or `{d,d+w-len}` for a literal with
@@ -225,14 +236,13 @@ static char *composite_expr(const vp_src_rule *r, size_t k)
         if (i == h) {
             uint32_t n = (c->flags & VP_C_HAS_OFFSET) ? c->offset : 0;
             if (c->flags & VP_C_HAS_DEPTH)
-                snprintf(tmp, sizeof(tmp), "\\A(?s:.){%u,%zu}", n,
-                         (size_t)n + c->depth - c->len);
+                gap_expr(tmp, sizeof(tmp), "\\A", n, (size_t)n + c->depth - c->len);
             else if (n)
                 snprintf(tmp, sizeof(tmp), "\\A(?s:.){%u,}", n);
         } else {
             uint32_t d = (c->flags & VP_C_HAS_DISTANCE) ? (uint32_t)c->distance : 0;
             if (c->flags & VP_C_HAS_WITHIN)
-                snprintf(tmp, sizeof(tmp), "(?s:.){%u,%zu}", d, (size_t)d + c->within - c->len);
+                gap_expr(tmp, sizeof(tmp), "", d, (size_t)d + c->within - c->len);
             else if (d)
                 snprintf(tmp, sizeof(tmp), "(?s:.){%u,}", d);
             else

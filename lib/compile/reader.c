@@ -15,6 +15,7 @@
  *    work budget proportional to the size of the source.
  */
 #include "../common/buffers.h"
+#include "../common/hex.h"
 #include "ast.h"
 
 #include <inttypes.h>
@@ -297,17 +298,6 @@ static int is_extension_key(const yaml_node_t *key)
 
 /* ------------------------------------------------------------ scalar values */
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Plain YAML integer: [-+]?(0|[1-9][0-9]*) or [-+]?0x[0-9a-fA-F]+.  Leading
  * zeros are refused: YAML 1.1 reads them as octal.  Huge values saturate, so
  * that the caller's range check rejects them.  Returns 1 when it is one. */
@@ -331,7 +321,7 @@ static int parse_int(const yaml_node_t *n, int64_t *out)
     const uint64_t limit = (uint64_t)INT64_MAX + 1;
     uint64_t magnitude = 0;
     for (; s < end; s++) {
-        int d = base == 16 ? hex_digit((unsigned char)*s)
+        int d = base == 16 ? vp_hex_digit((unsigned char)*s)
                            : (*s >= '0' && *s <= '9' ? *s - '0' : -1);
         if (d < 0)
             return 0;
@@ -401,8 +391,8 @@ static int decode_hex_pairs(const uint8_t *s, size_t n, uint8_t *out, size_t *ou
             i++;
             continue;
         }
-        int hi = hex_digit(s[i]);
-        int lo = i + 1 < n ? hex_digit(s[i + 1]) : -1;
+        int hi = vp_hex_digit(s[i]);
+        int lo = i + 1 < n ? vp_hex_digit(s[i + 1]) : -1;
         if (hi < 0 || lo < 0)
             return 0;
         out[k++] = (uint8_t)(hi << 4 | lo);
@@ -529,7 +519,7 @@ static size_t decode_escape(const uint8_t *s, size_t n, size_t i, byte_sink *o)
         return 0;
     uint32_t value = 0;
     for (size_t k = 0; k < digits; k++) {
-        int d = hex_digit(s[i + 2 + k]);
+        int d = vp_hex_digit(s[i + 2 + k]);
         if (d < 0)
             return 0;
         value = value << 4 | (uint32_t)d;

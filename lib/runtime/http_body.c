@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hex.h"
 #include "http_internal.h"
 
 #define INFLATE_CHUNK 4096
@@ -133,14 +134,6 @@ static void deliver(vp_http *h, const uint8_t *p, size_t n, uint64_t raw,
         inflate_bytes(h, p, n, raw, sink);
 }
 
-static int hexdigit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static void chunk_invalid(vp_http *h, uint64_t raw, const vp_http_sink *sink)
 {
     vp_http_report(h, sink, VP_AN_BODY_INVALID_CHUNK, raw);
@@ -175,7 +168,7 @@ static void chunk_size_byte(vp_http *h, uint8_t c, uint64_t raw, const vp_http_s
         h->chunk_ext = 1;
         return;
     }
-    int d = hexdigit(c);
+    int d = vp_hex_digit(c);
     if (d < 0 || h->chunk_size >> 56) {
         chunk_invalid(h, raw, sink);
         return;

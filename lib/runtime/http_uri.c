@@ -6,18 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/hex.h"
 #include "http.h"
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static int hex_run(const uint8_t *p, size_t left, size_t digits)
 {
@@ -25,7 +15,7 @@ static int hex_run(const uint8_t *p, size_t left, size_t digits)
         return -1;
     int v = 0;
     for (size_t i = 0; i < digits; i++) {
-        int h = hexval(p[i]);
+        int h = vp_hex_digit(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

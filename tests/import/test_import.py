@@ -526,13 +526,255 @@ class Pcre(ImportTest):
             res = self.one(R('pcre:"/abc/%s";' % flags))
             self.assertEqual(res.status(1), "not-imported", flags)
 
-    def test_relative_pcre(self):
-        res = self.one(R('content:"a"; pcre:"/^b/R";'))
-        self.assertEqual(res.status(1), "not-imported")
-        self.assertIn("pcre", res.keywords(1))
+    def test_relative_pcre_first_in_buffer(self):
         # first in its sticky buffer: relative to the buffer start
         m = self.match(R('flow:to_server; http.uri; pcre:"/^\\/x/R";', "alert http any any -> any any"))
         self.assertEqual(m, [{"regex": "^\\/x", "buffer": "http.uri"}])
+        res = self.one(R('pcre:"/x/R";'))
+        self.assertEqual(res.status(1), "not-imported")
+        self.assertIn("pcre", res.keywords(1, "reject"))
+
+
+# ---------------------------------------------------------------- relative pcre
+
+def reasons(res, sid=1, level="reject"):
+    return " | ".join(r for _, _, r in res.issues(sid, level))
+
+
+class RelativePcre(ImportTest):
+    """/R: the pcre runs on the buffer from the previous match's end E on.
+    Without anything that depends on where that subject starts it is a
+    relative regex with distance 0; anchored at E ('^', \\A, the A flag) it is
+    merged with its chain into one regex; the rest is refused."""
+    H = "alert http any any -> any any"
+    MERGED = "merged with the conditions before it"
+
+    def test_unanchored_is_distance_0(self):
+        res = self.one(R('content:"a"; pcre:"/b[0-9]+c/R";'))
+        self.assertEqual(res.status(1), "exact")
+        self.assertEqual(res.issues(1), [])
+        self.assertEqual(res.rules[1]["match"],
+                         [{"content": "a"}, {"regex": "b[0-9]+c", "distance": 0}])
+
+    def test_unanchored_chain_and_flags(self):
+        m = self.match(R('content:"a"; offset:2; content:"b"; distance:1; within:5; '
+                         'pcre:"/x.y/Rsi"; content:"z"; distance:0;'))
+        self.assertEqual(m, [{"content": "a", "offset": 2},
+                             {"content": "b", "distance": 1, "within": 5},
+                             {"regex": "x.y", "flags": "si", "distance": 0},
+                             {"content": "z", "distance": 0}])
+
+    def test_unanchored_after_pcre(self):
+        m = self.match(R('pcre:"/a+/"; pcre:"/b+/R"; pcre:"/c+/R";'))
+        self.assertEqual(m, [{"regex": "a+"}, {"regex": "b+", "distance": 0},
+                             {"regex": "c+", "distance": 0}])
+
+    def test_unanchored_in_http_buffers(self):
+        m = self.match(R('flow:to_server; http.uri; content:"/a"; pcre:"/b+/R";', self.H))
+        self.assertEqual(m, [{"content": "/a", "buffer": "http.uri"},
+                             {"regex": "b+", "distance": 0, "buffer": "http.uri"}])
+        # a Suricata legacy modifier and the pcre buffer flag name the same buffer
+        m = self.match(R('flow:to_server; content:"/a"; http_uri; content:"h"; '
+                         'pcre:"/b+/UR";', self.H))
+        self.assertEqual(m, [{"content": "/a", "buffer": "http.uri"},
+                             {"regex": "b+", "distance": 0, "buffer": "http.uri"},
+                             {"content": "h"}])
+        m = self.match(R('flow:to_server; http_uri; content:"/a"; pcre:"/b+/R"; service:http;'),
+                       dialect="snort3")
+        self.assertEqual(m, [{"content": "/a", "buffer": "http.uri"},
+                             {"regex": "b+", "distance": 0, "buffer": "http.uri"}])
+
+    def test_anchored_is_merged(self):
+        res = self.one(R('content:"GET"; nocase; pcre:"/^\\s+\\/x.php/Ri";'))
+        self.assertEqual(res.status(1), "exact")
+        self.assertIn(self.MERGED, reasons(res, level="note"))
+        self.assertEqual(res.rules[1]["match"], [{"regex": "(?i:GET)(?i:\\s+\\/x.php)"}])
+        # metacharacters of the content are escaped, bytes become \\xHH
+        m = self.match(R('content:"a.b|0d 0a|("; pcre:"/^c/R";'))
+        self.assertEqual(m, [{"regex": "a\\.b\\x0d\\x0a\\(c"}])
+
+    def test_anchored_chain_windows(self):
+        # depth becomes the start window, distance/within the gap to the next pattern
+        m = self.match(R('content:"ab"; depth:4; content:"c"; distance:1; within:3; '
+                         'pcre:"/^d+/R"; content:"e"; distance:0; within:2;'))
+        self.assertEqual(m, [{"regex": "\\A(?s:.){0,2}ab(?s:.){1,3}cd+"},
+                             {"content": "e", "distance": 0, "within": 2}])
+        m = self.match(R('content:"ab"; offset:3; content:"c"; distance:2; pcre:"/^d/R";'))
+        self.assertEqual(m, [{"regex": "ab(?s:.){2,}cd", "offset": 3}])
+        m = self.match(R('content:"ab"; depth:2; pcre:"/^d/R";'))
+        self.assertEqual(m, [{"regex": "\\Aabd"}])
+
+    def test_anchored_flags(self):
+        # A: anchored at E too
+        m = self.match(R('content:"a"; pcre:"/b|c/RA";'))
+        self.assertEqual(m, [{"regex": "a(?:b|c)"}])
+        m = self.match(R('content:"a"; pcre:"/\\Ab/R";'))
+        self.assertEqual(m, [{"regex": "ab"}])
+        # m: '^' also after a newline at or after E
+        m = self.match(R('content:"a"; pcre:"/^Host/Rm";'))
+        self.assertEqual(m, [{"regex": "a(?:(?s:.)*\\n)?(?m:Host)"}])
+        # x: blanks and comments stay inside their group
+        res = self.one(R('content:"a"; pcre:"/^ b c # d/Rx";'))
+        self.assertEqual(res.status(1), "exact")
+        self.assertIn('- regex: "a(?x: b c # d\\n)"', res.yaml_text)
+        # an inline option of the head stays in its group
+        m = self.match(R('pcre:"/(?i)a|b/"; pcre:"/^c/R";'))
+        self.assertEqual(m, [{"regex": "(?:(?i)a|b)c"}])
+
+    def test_anchored_after_unanchored_and_merged(self):
+        m = self.match(R('content:"a"; offset:2; pcre:"/^ \\//R"; pcre:"/^x/R"; pcre:"/y/R";'))
+        self.assertEqual(m, [{"regex": "a \\/x", "offset": 2}, {"regex": "y", "distance": 0}])
+        m = self.match(R('content:"a"; pcre:"/b+/R"; pcre:"/^c/R";'))
+        self.assertEqual(m, [{"regex": "a(?s:.)*b+c"}])
+
+    def test_anchored_in_http_buffers(self):
+        m = self.match(R('flow:to_server; http.method; content:"POST"; http.uri; '
+                         'content:"/a.php"; pcre:"/^\\?id=[0-9]+$/R";', self.H))
+        self.assertEqual(m, [{"content": "POST", "buffer": "http.method"},
+                             {"regex": "/a\\.php\\?id=[0-9]+$", "buffer": "http.uri"}])
+        m = self.match(R('flow:to_server; content:"/a"; http_uri; pcre:"/^b/UR";', self.H))
+        self.assertEqual(m, [{"regex": "/ab", "buffer": "http.uri"}])
+        m = self.match(R('flow:to_server; http_uri; content:"/a"; pcre:"/^b/R"; service:http;'),
+                       dialect="snort3")
+        self.assertEqual(m, [{"regex": "/ab", "buffer": "http.uri"}])
+        # Snort 3: the first pcre after a buffer switch counts from the buffer start
+        m = self.match(R('flow:to_server; http_uri; content:"/a"; http_header; pcre:"/^X/R"; '
+                         'service:http;'), dialect="snort3")
+        self.assertEqual(m, [{"content": "/a", "buffer": "http.uri"},
+                             {"regex": "^X", "buffer": "http.header"}])
+
+    def test_window_as_long_as_the_content_is_merged(self):
+        # the compiler writes such a window as (?s:.){0,0}, which Hyperscan refuses
+        res = self.one(R('content:"a"; content:"b"; distance:0; within:1; pcre:"/x+/R";'))
+        self.assertEqual(res.status(1), "exact")
+        self.assertIn(self.MERGED, reasons(res, level="note"))
+        self.assertEqual(res.rules[1]["match"], [{"regex": "ab(?s:.)*x+"}])
+        m = self.match(R('content:"ab"; depth:2; pcre:"/x/R";'))
+        self.assertEqual(m, [{"regex": "\\Aab(?s:.)*x"}])
+        m = self.match(R('content:"ab"; offset:1; depth:2; pcre:"/x/R";'))
+        self.assertEqual(m, [{"content": "ab", "offset": 1, "depth": 2},
+                             {"regex": "x", "distance": 0}])
+
+    def refused(self, body, *words, dialect=None):
+        res = self.one(R(body), dialect=dialect)
+        self.assertEqual(res.status(1), "not-imported", body)
+        self.assertIn("pcre", res.keywords(1, "reject"), body)
+        text = reasons(res)
+        for w in words:
+            self.assertIn(w, text, body)
+        return text
+
+    def test_refused_shapes(self):
+        self.refused('content:"a"; pcre:!"/^b/R";', "negated relative pcre")
+        self.refused('content:"a"; pcre:!"/b/R";', "negated relative pcre")
+        self.refused('content:"a"; content:!"b"; within:3; pcre:"/c/R";',
+                     "after a negated condition")
+        self.refused('content:"a"; content:"b"; distance:-2; pcre:"/c/R";', "negative distance")
+        self.refused('content:"a"; content:"b"; distance:-2; pcre:"/^c/R";', "negative distance")
+        self.refused('content:"a"; pcre:"/\\bexec\\b/R";', "\\b or \\B")
+        self.refused('content:"a"; pcre:"/x|^b/R";', "'^' inside the pattern")
+        self.refused('content:"a"; pcre:"/^b|c/R";', "one alternative only")
+        self.refused('content:"a"; pcre:"/b\\Gc/R";', "\\A or \\G inside")
+        self.refused('content:"a"; depth:40000; pcre:"/^b/R";', "32767")
+        self.refused('content:"a"; offset:40000; pcre:"/b/R";', "32767")
+        self.refused('content:"a"; pcre:!"/^b/R";', "negated", dialect="snort3")
+
+    def test_hyperscan_refusal_is_reported_by_the_compiler(self):
+        text = self.refused('content:"a"; pcre:"/^(b)\\1/R";', "the compiler refuses it",
+                            "Back-references")
+        self.assertNotIn("condition at", text)
+        self.refused('content:"a"; pcre:"/b(?=c)/R";', "the compiler refuses it")
+        self.refused('content:"a"; pcre:"/x*/R";', "the compiler refuses it", "empty string")
+
+
+class RelativePcreSemantics(ImportTest):
+    """Imported relative pcres against Suricata's evaluation, emulated with
+    Python's re: the pcre searches the buffer from the end of the previous
+    match on (so '^' is that end), for some choice of the content matches.
+    The expectations become tests: inside the rules, run by `rulec check`."""
+    ALPHA = ["a", "b", "c", "\n", " ", "A"]
+    CONTENTS = ["a", "ab", "ba", "b", "c", "b\n"]
+    PATS = [r"^b", r"^b+c", r"^[^\n]*c", r"^\s*a", r"^(?:a|b)c", r"^c$", r"bc", r"c$",
+            r"^.{2}a", r"^\n?b", r"a[bc]", r"^a*b", r"[^a]+$", r"\Ab", r"^A"]
+
+    @staticmethod
+    def occ(buf, lit, nocase):
+        h, n = (buf.lower(), lit.lower()) if nocase else (buf, lit)
+        return [i for i in range(len(h) - len(n) + 1) if h.startswith(n, i)]
+
+    def suricata(self, rule, buf):
+        import re
+        c0, c1, pat, fl = rule
+        rx = re.compile(pat, sum(f for ch, f in (("i", re.I), ("m", re.M), ("s", re.S))
+                                 if ch in fl))
+        for s0 in self.occ(buf, c0["lit"], c0["nocase"]):
+            off = c0.get("offset", 0)
+            if s0 < off or ("depth" in c0 and s0 + len(c0["lit"]) > off + c0["depth"]):
+                continue
+            ends = [s0 + len(c0["lit"])]
+            if c1:
+                e0, d = ends[0], c1.get("distance", 0)
+                ends = [s1 + len(c1["lit"]) for s1 in self.occ(buf, c1["lit"], c1["nocase"])
+                        if s1 >= e0 + d and ("within" not in c1 or
+                                             s1 + len(c1["lit"]) <= e0 + d + c1["within"])]
+            if any(rx.search(buf[e:]) for e in ends):
+                return True
+        return False
+
+    def test_against_suricata(self):
+        import random
+        rnd = random.Random(7)
+        rules, lines = {}, []
+
+        def content(c):
+            s = 'content:"%s"; ' % c["lit"].replace("\n", "|0a|")
+            s += "nocase; " if c["nocase"] else ""
+            return s + "".join("%s:%d; " % (k, c[k]) for k in
+                               ("offset", "depth", "distance", "within") if k in c)
+
+        for sid in range(1, 121):
+            c0 = {"lit": rnd.choice(self.CONTENTS), "nocase": rnd.random() < 0.3}
+            if rnd.random() < 0.3:
+                c0["offset"] = rnd.randint(0, 3)
+            if rnd.random() < 0.3:
+                c0["depth"] = len(c0["lit"]) + rnd.randint(0, 3)
+            c1 = None
+            if rnd.random() < 0.5:
+                c1 = {"lit": rnd.choice(self.CONTENTS), "nocase": rnd.random() < 0.3,
+                      "distance": rnd.randint(0, 2)}
+                if rnd.random() < 0.5:
+                    c1["within"] = len(c1["lit"]) + rnd.randint(0, 3)
+            pat = rnd.choice(self.PATS)
+            fl = "".join(f for f in "ims" if rnd.random() < 0.3)
+            rules[sid] = (c0, c1, pat, fl)
+            lines.append(R(content(c0) + (content(c1) if c1 else "") +
+                           'pcre:"/%s/R%s";' % (pat.replace("\n", "\\n"), fl), sid=sid))
+        res = self.imp("\n".join(lines) + "\n", check=False)
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(sorted(res.rules), sorted(rules), res.rows)
+        out, n_match = ["format: 1", "rules:"], 0
+        for sid, r in res.rules.items():
+            c0, c1, _, _ = rules[sid]
+            r = {k: v for k, v in r.items() if not k.startswith("x-")}
+            tests = []
+            for _ in range(40):
+                pick = lambda k: "".join(rnd.choice(self.ALPHA) for _ in range(rnd.randint(0, k)))
+                if rnd.random() < 0.6:
+                    buf = pick(3) + c0["lit"] + (pick(2) + c1["lit"] if c1 else "") + pick(4)
+                else:
+                    buf = pick(8)
+                expect = self.suricata(rules[sid], buf)
+                n_match += expect
+                tests.append({"data": buf, "expect": "match" if expect else "nomatch"})
+            r["tests"] = tests
+            out.append("  - " + yaml.safe_dump(r, default_flow_style=False).replace(
+                "\n", "\n    ").rstrip())
+        self.assertGreater(n_match, 200)
+        path = os.path.join(self.tmp.name, "semantics.yaml")
+        with open(path, "w") as f:
+            f.write("\n".join(out) + "\n")
+        p = run(RULEC, "check", path)
+        self.assertEqual(p.returncode, 0, p.stderr[:4000])
 
     def test_content_relative_to_pcre(self):
         m = self.match(R('pcre:"/a+b/"; content:"c"; distance:0; within:1;'))

@@ -110,6 +110,9 @@ static const lang_case cases[] = {
     {"relative regex after depth head", "[{content: ab, depth: 3}, {regex: \"c+\", distance: 0}]", "xxabc", -1},
     {"relative regex after within link", "[{content: a}, {content: b, within: 3}, {regex: \"c[0-9]\", distance: 0}]", "a-bc1", 5},
     {"relative regex then relative content", "[{content: a}, {regex: \"b+\", distance: 0}, {content: c, within: 2}]", "abbbc", 5},
+    {"relative regex after a tight within (regression: {0,0} repeat)", "[{content: a}, {content: b, within: 1}, {regex: \"c+\", distance: 0}]", "abc", 3},
+    {"relative regex after a tight depth", "[{content: ab, depth: 2}, {regex: \"c+\", distance: 0}]", "abc", 3},
+    {"relative regex after a tight depth, late", "[{content: ab, depth: 2}, {regex: \"c+\", distance: 0}]", "xabc", -1},
     /* fire once */
     {"fires once", "[{content: a}]", "aaaa", 1},
 };
