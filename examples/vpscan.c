@@ -1,7 +1,13 @@
 /*
- * vpscan — scans raw streams (and, later, captures) with a bundle and prints
- * one IPS event per line as JSON.  Contract: ../shared/spec/cli.md.
+ * vpscan — scans captures (--pcap) or raw streams (--stream) with a bundle and
+ * prints one IPS event per line as JSON.  Contract: ../shared/spec/cli.md.
  * Exit: 0 scanned, 2 usage or unreadable input, 3 bundle refused.
+ *
+ * Capture input goes through the example host in examples/host/: frame
+ * decoding (pcap_decode), the flow table (flow_table), TCP reassembly
+ * (tcp_reasm), the glue to libvpatch (flow_scan) and the event log
+ * (event_log).  Each capture file is scanned on its own: flows still open at
+ * its end are ended there.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "json_out.h"
+#include <pcap/pcap.h>
+
+#include "host/event_log.h"
+#include "host/flow_scan.h"
 #include "vpatch/vpatch.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_BUNDLE = 3 };
@@ -28,7 +37,9 @@ typedef struct options {
     vp_direction direction;
     vp_proto proto;
     size_t chunk;
-    int pcap;
+    const char **pcaps;
+    size_t n_pcaps;
+    fs_config host;
 } options;
 
 typedef struct scan_ctx {
@@ -40,8 +51,10 @@ static void usage(void)
 {
     fputs("usage: vpscan -b BUNDLE.vpb [-m performance|security] [--enable ID,...]\n"
           "              [--disable ID,...] [--detect-only] [--pubkey NAME.pub]\n"
-          "              --stream FILE --port N [--direction to_server|to_client]\n"
-          "              [--proto tcp|udp] [--chunk N]\n",
+          "              ( --pcap FILE... [--max-flows N] [--flow-timeout SECONDS]\n"
+          "                [--ooo-flow-bytes N] [--ooo-total-bytes N]\n"
+          "              | --stream FILE --port N [--direction to_server|to_client]\n"
+          "                [--proto tcp|udp] [--chunk N] )\n",
           stderr);
 }
 
@@ -82,16 +95,48 @@ static int parse_ids(const char *list, uint32_t **ids, size_t *n)
     return rc;
 }
 
+static int add_pcap(options *o, const char *path)
+{
+    const char **grown = realloc(o->pcaps, (o->n_pcaps + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    o->pcaps = grown;
+    o->pcaps[o->n_pcaps++] = path;
+    return 0;
+}
+
+/* A host limit option (--max-flows ...): positive integer up to max. */
+static int parse_limit(const char *name, const char *v, uint64_t max, uint64_t *out)
+{
+    if (parse_uint(v, max, out) != 0 || *out == 0) {
+        fprintf(stderr, "vpscan: %s needs a positive integer up to %" PRIu64 ", got \"%s\"\n",
+                name, max, v);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof(*o));
     o->mode = VP_MODE_SECURITY;
     o->direction = VP_DIR_TO_SERVER;
     o->proto = VP_PROTO_TCP;
+    o->host.max_flows = FS_DEFAULT_MAX_FLOWS;
+    o->host.idle_timeout_us = (uint64_t)FS_DEFAULT_IDLE_TIMEOUT_S * 1000000u;
+    o->host.ooo_dir_bytes = FS_DEFAULT_OOO_DIR_BYTES;
+    o->host.ooo_total_bytes = FS_DEFAULT_OOO_TOTAL_BYTES;
+    int in_pcaps = 0;   /* bare arguments after --pcap FILE are more captures */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t num;
+        if (in_pcaps && a[0] != '-') {
+            if (add_pcap(o, a) != 0)
+                return -1;
+            continue;
+        }
+        in_pcaps = 0;
         if (strcmp(a, "--detect-only") == 0) {
             o->detect_only = 1;
             continue;
@@ -119,7 +164,25 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (strcmp(a, "--stream") == 0) {
             o->stream = v;
         } else if (strcmp(a, "--pcap") == 0) {
-            o->pcap = 1;
+            if (add_pcap(o, v) != 0)
+                return -1;
+            in_pcaps = 1;
+        } else if (strcmp(a, "--max-flows") == 0) {
+            if (parse_limit(a, v, (uint64_t)1 << 30, &num) != 0)
+                return -1;
+            o->host.max_flows = (size_t)num;
+        } else if (strcmp(a, "--flow-timeout") == 0) {
+            if (parse_limit(a, v, 1000000000u, &num) != 0)
+                return -1;
+            o->host.idle_timeout_us = num * 1000000u;
+        } else if (strcmp(a, "--ooo-flow-bytes") == 0) {
+            if (parse_limit(a, v, (uint64_t)1 << 31, &num) != 0)
+                return -1;
+            o->host.ooo_dir_bytes = (size_t)num;
+        } else if (strcmp(a, "--ooo-total-bytes") == 0) {
+            if (parse_limit(a, v, (uint64_t)1 << 40, &num) != 0)
+                return -1;
+            o->host.ooo_total_bytes = (size_t)num;
         } else if (strcmp(a, "--port") == 0) {
             if (parse_uint(v, 65535, &num) != 0) {
                 fprintf(stderr, "vpscan: --port needs 0..65535, got \"%s\"\n", v);
@@ -156,10 +219,12 @@ static int parse_args(int argc, char **argv, options *o)
             return -1;
         }
     }
-    if (o->pcap) {
-        fprintf(stderr, "vpscan: --pcap is not supported by this version yet; use --stream\n");
+    if (o->n_pcaps && o->stream) {
+        fprintf(stderr, "vpscan: --pcap and --stream exclude each other\n");
         return -1;
     }
+    if (o->n_pcaps && o->bundle)
+        return 0;
     if (!o->bundle || !o->stream || !o->have_port) {
         usage();
         return -1;
@@ -170,27 +235,64 @@ static int parse_args(int argc, char **argv, options *o)
 static void print_event(const vp_event_t *ev, void *ctx)
 {
     scan_ctx *sc = ctx;
-    vp_rule_info_t r = {.size = sizeof(r)};
-    if (vp_bundle_rule_by_id(sc->bundle, ev->rule_id, &r) != VP_OK)
-        return;
-    json_out j;
-    json_init(&j, stdout);
-    json_begin_object(&j);
-    json_key(&j, "event_type"), json_string(&j, "ips");
-    json_key(&j, "rule_id"), json_uint(&j, ev->rule_id);
-    json_key(&j, "name"), json_string(&j, r.name);
-    json_key(&j, "cve"), json_begin_array(&j);
-    for (size_t i = 0; i < r.cve_count; i++)
-        json_string(&j, r.cves[i]);
-    json_end_array(&j);
-    json_key(&j, "severity"), json_string(&j, vp_severity_str(r.severity));
-    json_key(&j, "action"), json_string(&j, vp_action_str(ev->action));
-    json_key(&j, "verdict"), json_string(&j, vp_verdict_str(ev->verdict));
-    json_key(&j, "direction"), json_string(&j, vp_direction_str(ev->direction));
-    json_key(&j, "offset"), json_uint(&j, ev->offset);
-    json_end_object(&j);
-    fputc('\n', stdout);
-    sc->events++;
+    if (ev_write(stdout, sc->bundle, ev, NULL) == 0)
+        sc->events++;
+}
+
+/* Scans every capture; returns EXIT_OK or EXIT_USAGE (an unreadable file). */
+static int scan_pcaps(const options *o, const vp_engine_t *e, vp_scratch_t *scratch,
+                      const vp_bundle_t *b, double t0)
+{
+    fs_host *h = fs_create(e, scratch, b, &o->host, stdout);
+    if (!h) {
+        fprintf(stderr, "vpscan: out of memory\n");
+        return EXIT_USAGE;
+    }
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < o->n_pcaps; i++) {
+        char errbuf[PCAP_ERRBUF_SIZE] = "";
+        pcap_t *p = pcap_open_offline_with_tstamp_precision(o->pcaps[i],
+                                                            PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+        if (!p) {
+            fprintf(stderr, "vpscan: cannot read %s: %s\n", o->pcaps[i], errbuf);
+            rc = EXIT_USAGE;
+            continue;
+        }
+        int dlt = pcap_datalink(p);
+        if (!pd_link_supported(dlt)) {
+            const char *name = pcap_datalink_val_to_name(dlt);
+            fprintf(stderr, "vpscan: cannot read %s: link type %d (%s) is not supported\n",
+                    o->pcaps[i], dlt, name ? name : "unknown");
+            pcap_close(p);
+            rc = EXIT_USAGE;
+            continue;
+        }
+        fs_set_source(h, o->pcaps[i]);
+        struct pcap_pkthdr *hdr;
+        const u_char *data;
+        int r;
+        while ((r = pcap_next_ex(p, &hdr, &data)) == 1) {
+            uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000u + (uint64_t)hdr->ts.tv_usec;
+            fs_packet(h, dlt, data, hdr->caplen, ts);
+        }
+        if (r == PCAP_ERROR)   /* a damaged or cut-off file: keep what was read */
+            fprintf(stderr, "vpscan: %s: %s (stopped there)\n", o->pcaps[i], pcap_geterr(p));
+        fs_end_capture(h);
+        fflush(stdout);
+        pcap_close(p);
+    }
+    const fs_stats *s = fs_get_stats(h);
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)t1.tv_sec + (double)t1.tv_nsec / 1e9 - t0;
+    fprintf(stderr,
+            "vpscan: flows=%" PRIu64 " bytes=%" PRIu64 " events=%" PRIu64 " blocked=%" PRIu64
+            " seconds=%.3f",
+            s->flows, s->bytes, s->events, s->blocked_flows, secs);
+    fs_print_counters(h, stderr);
+    fputc('\n', stderr);
+    fs_destroy(h);
+    return rc;
 }
 
 static int read_all(const char *path, uint8_t **out, size_t *len)
@@ -263,8 +365,12 @@ static vp_status make_engine(const options *o, vp_bundle_t *b, vp_engine_t **e, 
 int main(int argc, char **argv)
 {
     options o;
-    if (parse_args(argc, argv, &o) != 0)
+    if (parse_args(argc, argv, &o) != 0) {
+        free(o.enable);
+        free(o.disable);
+        free(o.pcaps);
         return EXIT_USAGE;
+    }
     int rc = EXIT_OK;
     uint8_t *data = NULL;
     size_t len = 0;
@@ -303,6 +409,10 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    if (o.n_pcaps) {
+        rc = scan_pcaps(&o, e, scratch, b, (double)t0.tv_sec + (double)t0.tv_nsec / 1e9);
+        goto out;
+    }
     if (read_all(o.stream, &data, &len) != 0) {
         fprintf(stderr, "vpscan: cannot read %s: %s\n", o.stream, strerror(errno));
         rc = EXIT_USAGE;
@@ -329,5 +439,6 @@ out:
     vp_bundle_free(b);
     free(o.enable);
     free(o.disable);
+    free(o.pcaps);
     return rc;
 }
