@@ -16,6 +16,7 @@
  * position t is applied, every deadline before t is decided, so the events a
  * stream produces, and their offsets, do not depend on how it was chunked.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -323,6 +324,24 @@ static int relneg_window_clean(const vp_elem *el, relneg_state *st, uint64_t E, 
     return !ring_any(st->raw, from, (int64_t)until);
 }
 
+static int defer(vp_stream_t *s, const vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
+{
+    if (s->n_deferred == s->cap_deferred) {
+        size_t cap = s->cap_deferred ? s->cap_deferred * 2 : 8;
+        vp_deferred *d = realloc(s->deferred, cap * sizeof(*d));
+        if (!d)
+            return 0; /* decide now: only a same-position killer could be missed */
+        s->deferred = d;
+        s->cap_deferred = cap;
+    }
+    vp_deferred *d = &s->deferred[s->n_deferred++];
+    d->elem = ci;
+    d->buf = cx->buf;
+    d->E = E;
+    d->at = now;
+    return 1;
+}
+
 static void relneg_add_candidate(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E,
                                  uint64_t now)
 {
@@ -342,7 +361,10 @@ static void relneg_add_candidate(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uin
     }
     int64_t deadline = start + (int64_t)el->within;
     if (deadline <= (int64_t)now) {
-        /* The whole window lies behind us already (negative distance). */
+        /* The whole window lies behind us already (negative distance), but a
+         * killer ending exactly now may not have been reported yet. */
+        if (defer(s, cx, ci, E, now))
+            return;
         ring_advance(st.raw, now);
         if (relneg_window_clean(el, &st, E, (uint64_t)(deadline < 0 ? 0 : deadline)))
             chain_complete(s, cx, el->chain, now);
@@ -583,17 +605,38 @@ static void relneg_decide(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E
         chain_complete(s, cx, el->chain, deadline);
 }
 
+/* Decides a deferred candidate: its window was complete when it arrived. */
+static void decide_deferred(vp_stream_t *s, vp_bufctx *cx, size_t i)
+{
+    vp_deferred d = s->deferred[i];
+    s->deferred[i] = s->deferred[--s->n_deferred];
+    const vp_elem *el = elem(s, d.elem);
+    relneg_state st;
+    if (!elem_is_live(s, el) || !relneg_at(s, el, 0, &st))
+        return;
+    int64_t end = (int64_t)d.E + el->distance + (int64_t)el->within;
+    if (relneg_window_clean(el, &st, d.E, (uint64_t)(end < 0 ? 0 : end)))
+        chain_complete(s, cx, el->chain, d.at);
+}
+
 void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
 {
     const vp_buflists *bl = &s->bundle->bufs[cx->buf];
     for (;;) {
         uint64_t best = UINT64_MAX, E = 0;
-        int which = -1;  /* -2 head deadline, else REL_NEG element index */
+        int which = -1;  /* -2 head deadline, -3 deferred, else REL_NEG element */
+        size_t def = 0;
         uint64_t at;
         if (headneg_next(s, cx, &at)) {
             best = at;
             which = -2;
         }
+        for (size_t i = 0; i < s->n_deferred; i++)
+            if (s->deferred[i].buf == cx->buf && s->deferred[i].at < best) {
+                best = s->deferred[i].at;
+                which = -3;
+                def = i;
+            }
         for (size_t i = 0; cx->pending && i < bl->n_rel_neg_within; i++) {
             uint64_t dl, e;
             if (relneg_next(s, bl->rel_neg_within[i], &dl, &e) && dl < best) {
@@ -609,6 +652,8 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
             cx->next_head_deadline++;
             if (!headneg_killed(s, el))
                 chain_complete(s, cx, el->chain, best);
+        } else if (which == -3) {
+            decide_deferred(s, cx, def);
         } else {
             relneg_decide(s, cx, (uint32_t)which, E, best);
         }
@@ -708,6 +753,11 @@ void vp_chain_reset_buffer(vp_stream_t *s, vp_bufctx *cx)
             vp_bit_clear(s->neg_killed, elem(s, bl->open_negs[i])->neg_index);
     reset_args a = {cx->buf, 0};
     vp_state_foreach(s, reset_if_on_buffer, &a);
+    for (size_t i = 0; i < s->n_deferred;)
+        if (s->deferred[i].buf == cx->buf)
+            s->deferred[i] = s->deferred[--s->n_deferred];
+        else
+            i++;
     uint8_t buf = cx->buf;
     memset(cx, 0, sizeof(*cx));
     cx->buf = buf;

@@ -123,6 +123,14 @@ typedef struct vp_bufctx {
 
 typedef struct vp_state_table vp_state_table;
 
+/* A relative negation whose window already lies behind its E: decided once
+ * every match ending at `at` is known (a killer may end exactly there). */
+typedef struct vp_deferred {
+    uint32_t elem;
+    uint8_t buf;
+    uint64_t E, at;
+} vp_deferred;
+
 /* The HTTP side of a stream, made at its first byte when HTTP rules apply. */
 typedef struct vp_stream_http {
     vp_http *parser;
@@ -151,6 +159,8 @@ struct vp_stream {
     uint8_t *chain_started;     /* some element of the chain has state */
     uint8_t *neg_killed;        /* per HEAD_NEG element (vp_elem.neg_index) */
     vp_state_table *states;     /* element state, made on demand (state.c) */
+    vp_deferred *deferred;      /* made on demand; rare */
+    size_t n_deferred, cap_deferred;
     vp_stream_http *http;
     vp_stream_t *peer;          /* the other direction, when linked */
 };

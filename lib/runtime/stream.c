@@ -236,6 +236,7 @@ VP_API void vp_stream_free(vp_stream_t *s)
         s->peer->peer = NULL;
     vp_stream_http_free(s);
     vp_state_free(s);
+    free(s->deferred);
     vp_engine_t *e = (vp_engine_t *)s->engine;
     free(s);
     vp_engine_release(e);

@@ -1,0 +1,1052 @@
+/*
+ * Differential testing: random rule sets and streams, run through the real
+ * engine and through the oracle; see diffcase.h.
+ */
+#include "diffcase.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpatch/vpatch_compile.h"
+
+/* ------------------------------------------------------------ PRNG */
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t next64(rng *r) /* splitmix64 */
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static rng rng_of(uint64_t a, uint64_t b, uint64_t c)
+{
+    rng r = {a};
+    r.s = next64(&r) ^ b;
+    r.s = next64(&r) ^ c;
+    next64(&r);
+    return r;
+}
+
+/* uniform in [lo, hi] */
+static int64_t range(rng *r, int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(next64(r) % (uint64_t)(hi - lo + 1));
+}
+
+/* 1 with probability pct/100 */
+static int chance(rng *r, int pct) { return (int)(next64(r) % 100) < pct; }
+
+#define PICK(r, arr) ((arr)[next64(r) % (sizeof(arr) / sizeof((arr)[0]))])
+
+/* ------------------------------------------------------------ patterns */
+
+/* In these tables '@' stands for the byte 0x00 and '#' for 0xff. */
+static const char *const contents[] = {
+    "a", "ab", "ba", "abc", "bab", "aB", "xy", "d", "@#", "abab", "Ba", "cd", "a\nb",
+};
+
+typedef struct regex_kind {
+    const char *re;
+    const char *must_flags; /* flags it needs to mean what it says */
+    const char *samples[3]; /* strings it matches */
+    const char *near[3];    /* strings it almost matches */
+} regex_kind;
+
+static const regex_kind regexes[] = {
+    {"a[bc]+d", "", {"abd", "acbcd", "abbbd"}, {"ad", "abx", "aBd"}},
+    {"(ab|ba)c", "", {"abc", "bac", "babc"}, {"aac", "bc", "abac"}},
+    {"x.y", "", {"xay", "x\ny", "xxy"}, {"xy", "xaay", "yx"}},
+    {"b+a", "", {"ba", "bbba", "Ba"}, {"a", "b", "bxa"}},
+    {"[ab]{2,3}c", "", {"abc", "baac", "bbbc"}, {"ac", "c", "aaaac"}},
+    {"a b+ c", "x", {"abc", "abbc", "abbbbc"}, {"ac", "a b c", "abd"}},
+    {"AB+", "i", {"ab", "ABB", "aBb"}, {"a", "B", "aXb"}},
+    {"\\x00\\xff+", "", {"@#", "@##", "a@#"}, {"#@", "@", "@a#"}},
+    {"a.{0,3}b", "", {"ab", "axxb", "a\nb"}, {"axxxxb", "a", "ba"}},
+    {"(a|b)c?d", "", {"ad", "bcd", "acd"}, {"cd", "ab", "d"}},
+    {"y[^a]x", "", {"ybx", "y\nx", "y#x"}, {"yax", "yx", "y"}},
+    {"c(ab)+", "", {"cab", "cabab", "cabx"}, {"cba", "ca", "c"}},
+};
+
+static const char alphabet[] = "abcABxyd\n #@";
+
+static uint8_t byte_of(char ch)
+{
+    return ch == '@' ? 0x00 : ch == '#' ? 0xff : (uint8_t)ch;
+}
+
+/* ------------------------------------------------------------ rule sets */
+
+static void relink(dc_set *set)
+{
+    for (size_t i = 0; i < set->n_rules; i++) {
+        dc_rule *r = &set->rules[i];
+        for (size_t k = 0; k < r->n_conds; k++) {
+            r->conds[k].pattern = r->pat[k];
+            r->conds[k].flags = r->flags[k][0] ? r->flags[k] : NULL;
+        }
+    }
+}
+
+static void gen_ports(rng *g, dc_rule *r)
+{
+    r->port_any = 0;
+    r->n_ranges = 0;
+    switch (range(g, 0, 7)) {
+    case 0: case 1: case 2:
+        r->port_any = 1;
+        strcpy(r->ports_yaml, chance(g, 50) ? "any" : "");
+        break;
+    case 3: {
+        static const uint16_t ports[] = {80, 443, 8080, 22};
+        uint16_t p = PICK(g, ports);
+        snprintf(r->ports_yaml, sizeof(r->ports_yaml), "%u", p);
+        r->lo[0] = r->hi[0] = p;
+        r->n_ranges = 1;
+        break;
+    }
+    case 4:
+        strcpy(r->ports_yaml, "\"80,443\"");
+        r->lo[0] = r->hi[0] = 80;
+        r->lo[1] = r->hi[1] = 443;
+        r->n_ranges = 2;
+        break;
+    case 5:
+        strcpy(r->ports_yaml, "\"8000-8100\"");
+        r->lo[0] = 8000;
+        r->hi[0] = 8100;
+        r->n_ranges = 1;
+        break;
+    case 6:
+        strcpy(r->ports_yaml, "[22, \"80-81\"]");
+        r->lo[0] = r->hi[0] = 22;
+        r->lo[1] = 80;
+        r->hi[1] = 81;
+        r->n_ranges = 2;
+        break;
+    default:
+        strcpy(r->ports_yaml, "[443, any]");
+        r->port_any = 1;
+        break;
+    }
+}
+
+static void gen_cond(rng *g, const dc_set *set, dc_rule *r, size_t k)
+{
+    orc_cond *c = &r->conds[k];
+    memset(c, 0, sizeof(*c));
+    r->flags[k][0] = '\0';
+    r->as_hex[k] = 0;
+    /* Relative only after a positive condition, and never a regex. */
+    int relative = k > 0 && !r->conds[k - 1].negate && chance(g, 60);
+    c->is_regex = !relative && chance(g, 25);
+    if (c->is_regex) {
+        const regex_kind *rk = &PICK(g, regexes);
+        snprintf(r->pat[k], sizeof(r->pat[k]), "%s", rk->re);
+        c->len = strlen(rk->re);
+        char *f = r->flags[k];
+        if (chance(g, 30) || strchr(rk->must_flags, 'i'))
+            *f++ = 'i';
+        if (chance(g, 40))
+            *f++ = 's';
+        if (chance(g, 15))
+            *f++ = 'm';
+        if (chance(g, 15) || strchr(rk->must_flags, 'x'))
+            *f++ = 'x';
+        *f = '\0';
+    } else {
+        const char *t = PICK(g, contents);
+        c->len = strlen(t);
+        for (size_t i = 0; i < c->len; i++)
+            r->pat[k][i] = (char)byte_of(t[i]);
+        r->pat[k][c->len] = '\0';
+        c->nocase = chance(g, 30);
+        r->as_hex[k] = chance(g, 15);
+    }
+    int64_t minlen = c->is_regex ? 1 : (int64_t)c->len;
+    int64_t scale = set->big ? 100 : 1;
+    if (relative) {
+        int which = (int)range(g, 0, 2); /* distance, within, both */
+        if (which != 1) {
+            c->has_distance = 1;
+            c->distance = chance(g, 35) ? range(g, -10 * scale, -1) : range(g, 0, 15 * scale);
+        }
+        if (which != 0) {
+            c->has_within = 1;
+            c->within = range(g, minlen, minlen + 15 * scale);
+            /* Looking back: make windows that end at, just before or just
+             * after E frequent. */
+            if (c->has_distance && c->distance < 0 && chance(g, 40))
+                c->within = -c->distance + range(g, -2, 1);
+            if (c->within < minlen)
+                c->within = minlen;
+        }
+        if (chance(g, 10)) {
+            c->has_offset = 1;
+            c->offset = range(g, 0, 30 * scale);
+        }
+        if (chance(g, 10)) {
+            c->has_depth = 1;
+            c->depth = range(g, minlen, minlen + 40 * scale);
+        }
+    } else {
+        /* A regex with an offset misses matches after a gap (a documented
+         * limit): only in sets whose streams have no gaps. */
+        if (chance(g, 30) && !(c->is_regex && set->allow_gaps)) {
+            c->has_offset = 1;
+            c->offset = chance(g, 85) ? range(g, 0, 30 * scale) : range(g, 0, 320 * scale);
+        }
+        if (chance(g, 30)) {
+            c->has_depth = 1;
+            c->depth = range(g, minlen, minlen + 30 * scale);
+        }
+    }
+    c->negate = chance(g, relative ? 30 : 20);
+}
+
+void dc_gen_set(uint64_t seed, uint64_t index, dc_set *set)
+{
+    static const char *const severities[] = {"low", "medium", "high", "critical"};
+    static const char *const modes[] = {NULL, "[security]", "[performance, security]",
+                                        "[performance]", "[security, performance]"};
+    rng g = rng_of(seed, index, 0);
+    memset(set, 0, sizeof(*set));
+    set->seed = seed;
+    set->index = index;
+    set->allow_gaps = chance(&g, 60);
+    set->big = chance(&g, 8);
+    set->n_rules = (size_t)range(&g, 1, DC_MAX_RULES);
+    for (size_t i = 0; i < set->n_rules; i++) {
+        dc_rule *r = &set->rules[i];
+        r->id = 100 + (uint32_t)i * (uint32_t)range(&g, 1, 3) + (uint32_t)i * 10;
+        r->proto = chance(&g, 10) ? VP_PROTO_UDP : VP_PROTO_TCP;
+        int d = (int)range(&g, 0, 3);
+        r->dir = d <= 1 ? VP_DIR_TO_SERVER : d == 2 ? VP_DIR_TO_CLIENT : VP_DIR_ANY;
+        r->action = chance(&g, 50) ? VP_ACTION_BLOCK : VP_ACTION_DETECT;
+        r->severity = PICK(&g, severities);
+        r->modes = PICK(&g, modes);
+        gen_ports(&g, r);
+        r->n_conds = (size_t)range(&g, 1, DC_MAX_CONDS);
+        for (size_t k = 0; k < r->n_conds; k++)
+            gen_cond(&g, set, r, k);
+    }
+    relink(set);
+}
+
+/* ------------------------------------------------------------ streams */
+
+typedef struct buf {
+    uint8_t *b;
+    size_t n, cap;
+} buf;
+
+static void put(buf *o, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n && o->n < o->cap; i++)
+        o->b[o->n++] = p[i];
+}
+
+static void put_table_string(rng *g, buf *o, const char *t, int flip_case)
+{
+    for (; *t && o->n < o->cap; t++) {
+        uint8_t ch = byte_of(*t);
+        if (flip_case && chance(g, 50) && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+            ch ^= 0x20;
+        o->b[o->n++] = ch;
+    }
+}
+
+/* An occurrence (near = 0) or a near miss (near = 1) of some pattern of the set. */
+static void plant(rng *g, const dc_set *set, buf *o, int near)
+{
+    const dc_rule *r = &set->rules[next64(g) % set->n_rules];
+    size_t k = (size_t)(next64(g) % r->n_conds);
+    const orc_cond *c = &r->conds[k];
+    if (c->is_regex) {
+        for (size_t i = 0; i < sizeof(regexes) / sizeof(regexes[0]); i++)
+            if (strcmp(regexes[i].re, c->pattern) == 0) {
+                const char *t = near ? PICK(g, regexes[i].near) : PICK(g, regexes[i].samples);
+                put_table_string(g, o, t, chance(g, 30));
+            }
+        return;
+    }
+    uint8_t tmp[DC_MAX_PAT];
+    size_t n = c->len;
+    memcpy(tmp, c->pattern, n);
+    for (size_t i = 0; i < n; i++)
+        if (chance(g, c->nocase ? 50 : 10) && ((tmp[i] | 0x20) >= 'a' && (tmp[i] | 0x20) <= 'z'))
+            tmp[i] ^= 0x20;
+    if (near) {
+        if (n > 1 && chance(g, 50))
+            n = (size_t)range(g, 1, (int64_t)n - 1); /* a prefix */
+        else
+            tmp[next64(g) % n] = byte_of(PICK(g, alphabet));
+    }
+    put(o, tmp, n);
+}
+
+static void gen_chunking(rng *g, const dc_stream *st, int mode, dc_chunking *ch)
+{
+    ch->n = 0;
+    for (size_t s = 0; s < st->n_segs; s++) {
+        size_t left = st->segs[s].len;
+        while (left) {
+            size_t n = mode == 0 ? left : mode == 1 ? 1 : (size_t)range(g, 1, mode == 2 ? 8 : 64);
+            if (n > left)
+                n = left;
+            ch->len[ch->n++] = (uint16_t)n;
+            left -= n;
+        }
+    }
+}
+
+void dc_gen_stream(const dc_set *set, uint64_t k, dc_stream *st)
+{
+    static const uint16_t ports[] = {80, 443, 8080, 22, 81};
+    rng g = rng_of(set->seed, set->index, k + 1);
+    memset(st, 0, sizeof(*st));
+    st->proto = chance(&g, 12) ? VP_PROTO_UDP : VP_PROTO_TCP;
+    st->port = PICK(&g, ports);
+    st->dir = chance(&g, 70) ? VP_DIR_TO_SERVER : VP_DIR_TO_CLIENT;
+
+    static const int64_t max_len[] = {3, 40, 40, 40, 40, 120, 120, 120, 300, 300};
+    size_t len = (size_t)range(&g, 0, set->big ? DC_MAX_BYTES : PICK(&g, max_len));
+    buf o = {st->bytes, 0, len};
+    size_t starts[DC_MAX_BYTES]; /* where planted pieces start: good places for a gap */
+    size_t n_starts = 0;
+    while (o.n < len) {
+        int what = (int)range(&g, 0, 9);
+        if (what >= 4 && what <= 8)
+            starts[n_starts++] = o.n;
+        if (what <= 3) {
+            for (int64_t i = range(&g, 1, 6); i > 0; i--) {
+                uint8_t ch = byte_of(PICK(&g, alphabet));
+                put(&o, &ch, 1);
+            }
+        } else if (what <= 6) {
+            plant(&g, set, &o, 0);
+        } else if (what <= 8) {
+            plant(&g, set, &o, 1);
+        } else if (o.n) { /* repeat something recent */
+            size_t n = (size_t)range(&g, 1, o.n < 8 ? (int64_t)o.n : 8);
+            uint8_t tmp[8];
+            memcpy(tmp, o.b + o.n - n, n);
+            put(&o, tmp, n);
+        }
+    }
+
+    /* Cut into segments separated by gaps. */
+    size_t cuts[DC_MAX_SEGS + 1];
+    size_t n_segs = 1;
+    int lead = 0;
+    if (st->proto == VP_PROTO_TCP && set->allow_gaps && chance(&g, 45)) {
+        lead = chance(&g, 15);
+        n_segs = (size_t)range(&g, 2, DC_MAX_SEGS - 1);
+        for (size_t i = 1; i < n_segs; i++) {
+            cuts[i] = (size_t)range(&g, 0, (int64_t)len);
+            if (n_starts && chance(&g, 60)) /* a segment that starts or ends with a pattern */
+                cuts[i] = starts[next64(&g) % n_starts] + (size_t)(chance(&g, 50) ? 0 : range(&g, 1, 4));
+            if (cuts[i] > len)
+                cuts[i] = len;
+        }
+        for (size_t i = 1; i < n_segs; i++) /* sort */
+            for (size_t j = i + 1; j < n_segs; j++)
+                if (cuts[j] < cuts[i]) {
+                    size_t t = cuts[i];
+                    cuts[i] = cuts[j];
+                    cuts[j] = t;
+                }
+    }
+    cuts[0] = 0;
+    cuts[n_segs] = len;
+    if (lead) { /* the stream starts with a gap */
+        st->segs[st->n_segs++] = (orc_segment){st->bytes, 0, (uint64_t)range(&g, 1, 20)};
+    }
+    for (size_t i = 0; i < n_segs; i++) {
+        orc_segment *s = &st->segs[st->n_segs++];
+        s->data = st->bytes + cuts[i];
+        s->len = cuts[i + 1] - cuts[i];
+        if (i + 1 < n_segs)
+            s->gap = chance(&g, set->big ? 50 : 85) ? (uint64_t)range(&g, 1, 40)
+                                                    : (uint64_t)range(&g, 41, 2000);
+        else if (st->proto == VP_PROTO_TCP && set->allow_gaps && chance(&g, 10))
+            s->gap = (uint64_t)range(&g, 1, 30); /* the stream ends with a gap */
+    }
+    gen_chunking(&g, st, (int)range(&g, 1, 3), &st->chunks[0]);
+    gen_chunking(&g, st, k % 2 ? 0 : (chance(&g, 50) ? 1 : 0), &st->chunks[1]);
+}
+
+/* ------------------------------------------------------------ YAML */
+
+typedef struct out {
+    char *p;
+    size_t n, cap;
+    int overflow;
+} out;
+
+static void emit(out *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->cap - o->n) {
+        o->overflow = 1;
+        o->n = o->cap - 1;
+    } else {
+        o->n += (size_t)n;
+    }
+}
+
+static void emit_quoted_bytes(out *o, const char *p, size_t n)
+{
+    emit(o, "\"");
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = (uint8_t)p[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+            emit(o, "%c", ch);
+        else
+            emit(o, "\\x%02x", ch);
+    }
+    emit(o, "\"");
+}
+
+int dc_set_yaml(const dc_set *set, char *dst, size_t cap)
+{
+    out o = {dst, 0, cap, 0};
+    emit(&o, "format: 1\nruleset: diff-%" PRIu64 "-%" PRIu64 "\nrules:\n", set->seed, set->index);
+    for (size_t i = 0; i < set->n_rules; i++) {
+        const dc_rule *r = &set->rules[i];
+        emit(&o, "  - id: %u\n    name: rule %u\n    severity: %s\n", r->id, r->id, r->severity);
+        if (r->modes)
+            emit(&o, "    modes: %s\n", r->modes);
+        emit(&o, "    action: %s\n", r->action == VP_ACTION_BLOCK ? "block" : "detect");
+        emit(&o, "    protocol: %s\n", r->proto == VP_PROTO_UDP ? "udp" : "tcp");
+        if (r->ports_yaml[0])
+            emit(&o, "    ports: %s\n", r->ports_yaml);
+        emit(&o, "    direction: %s\n",
+             r->dir == VP_DIR_TO_SERVER ? "to_server" : r->dir == VP_DIR_TO_CLIENT ? "to_client" : "any");
+        emit(&o, "    match:\n");
+        for (size_t k = 0; k < r->n_conds; k++) {
+            const orc_cond *c = &r->conds[k];
+            if (c->is_regex) {
+                emit(&o, "      - regex: '%s'\n", c->pattern);
+                if (c->flags)
+                    emit(&o, "        flags: %s\n", c->flags);
+            } else if (r->as_hex[k]) {
+                emit(&o, "      - hex: \"");
+                for (size_t i = 0; i < c->len; i++)
+                    emit(&o, "%s%02x", i ? " " : "", (uint8_t)c->pattern[i]);
+                emit(&o, "\"\n");
+            } else {
+                emit(&o, "      - content: ");
+                emit_quoted_bytes(&o, c->pattern, c->len);
+                emit(&o, "\n");
+            }
+            if (c->nocase)
+                emit(&o, "        nocase: true\n");
+            if (c->has_offset)
+                emit(&o, "        offset: %" PRId64 "\n", c->offset);
+            if (c->has_depth)
+                emit(&o, "        depth: %" PRId64 "\n", c->depth);
+            if (c->has_distance)
+                emit(&o, "        distance: %" PRId64 "\n", c->distance);
+            if (c->has_within)
+                emit(&o, "        within: %" PRId64 "\n", c->within);
+            if (c->negate)
+                emit(&o, "        negate: true\n");
+        }
+    }
+    return o.overflow ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ engine */
+
+int dc_engine_build(const char *yaml, dc_engine *e, char *err, size_t err_len)
+{
+    memset(e, 0, sizeof(*e));
+    err[0] = '\0';
+    vp_compiler_t *c = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    vp_engine_options_t *opts = NULL;
+    vp_error_t *verr = NULL;
+    if (vp_compiler_create(&c) != VP_OK) {
+        snprintf(err, err_len, "vp_compiler_create failed");
+        return -1;
+    }
+    vp_compiler_set_run_tests(c, 0);
+    vp_compiler_set_serial(c, 1);
+    vp_compiler_add_memory(c, "diff.yaml", yaml, strlen(yaml));
+    vp_status st = vp_compiler_build(c, &bytes, &len);
+    if (st != VP_OK) {
+        size_t at = (size_t)snprintf(err, err_len, "compile: %s", vp_status_str(st));
+        for (size_t i = 0; i < vp_compiler_diag_count(c) && at < err_len; i++) {
+            at += (size_t)snprintf(err + at, err_len - at, "\n  ");
+            if (at < err_len)
+                at += vp_compiler_diag_format(c, i, err + at, err_len - at);
+        }
+        vp_compiler_free(c);
+        return -1;
+    }
+    vp_compiler_free(c);
+    st = vp_bundle_load_memory(bytes, len, &e->bundle, &verr);
+    vp_compiler_bundle_free(bytes);
+    if (st == VP_OK && (st = vp_engine_options_create(&opts)) == VP_OK) {
+        for (size_t i = 0; i < vp_bundle_rule_count(e->bundle) && st == VP_OK; i++) {
+            vp_rule_info_t info = {.size = sizeof(info)};
+            if ((st = vp_bundle_rule_at(e->bundle, i, &info)) == VP_OK)
+                st = vp_engine_options_enable(opts, &info.id, 1);
+        }
+        if (st == VP_OK)
+            st = vp_engine_create(e->bundle, opts, &e->engine, &verr);
+        if (st == VP_OK)
+            st = vp_scratch_alloc(e->engine, &e->scratch);
+    }
+    vp_engine_options_free(opts);
+    if (st != VP_OK) {
+        snprintf(err, err_len, "load: %s %s", vp_status_str(st), verr ? vp_error_message(verr) : "");
+        vp_error_free(verr);
+        dc_engine_free(e);
+        return -1;
+    }
+    return 0;
+}
+
+void dc_engine_free(dc_engine *e)
+{
+    vp_scratch_free(e->scratch);
+    vp_engine_free(e->engine);
+    vp_bundle_free(e->bundle);
+    memset(e, 0, sizeof(*e));
+}
+
+static void collect(const vp_event_t *ev, void *ctx)
+{
+    dc_events *o = ctx;
+    if (o->n < DC_MAX_EVENTS)
+        o->ev[o->n++] = *ev;
+    else
+        o->dropped++;
+}
+
+void dc_engine_run(const dc_engine *e, const dc_stream *st, int chunking, dc_events *o)
+{
+    memset(o, 0, sizeof(*o));
+    if (st->proto == VP_PROTO_UDP) {
+        const orc_segment *s = &st->segs[0];
+        if (vp_scan_datagram(e->engine, VP_PROTO_UDP, st->port, st->dir, s->data, s->len,
+                             e->scratch, collect, o, &o->verdict) != VP_OK)
+            o->api_error = 1;
+        return;
+    }
+    vp_stream_t *s = NULL;
+    if (vp_stream_open(e->engine, VP_PROTO_TCP, st->port, st->dir, collect, o, &s) != VP_OK) {
+        o->api_error = 1;
+        return;
+    }
+    const dc_chunking *ch = &st->chunks[chunking];
+    size_t c = 0;
+    for (size_t i = 0; i < st->n_segs; i++) {
+        size_t done = 0;
+        while (done < st->segs[i].len) {
+            size_t n = ch->len[c++];
+            if (vp_stream_scan(s, st->segs[i].data + done, n, e->scratch) != VP_OK)
+                o->api_error = 1;
+            done += n;
+        }
+        if (st->segs[i].gap && vp_stream_gap(s, st->segs[i].gap, e->scratch) != VP_OK)
+            o->api_error = 1;
+    }
+    if (vp_stream_close(s, e->scratch) != VP_OK)
+        o->api_error = 1;
+    o->verdict = vp_stream_verdict(s);
+    vp_stream_free(s);
+}
+
+int dc_rule_applies(const dc_rule *r, const dc_stream *st)
+{
+    if (r->proto != st->proto)
+        return 0;
+    if (r->dir != VP_DIR_ANY && r->dir != st->dir)
+        return 0;
+    if (r->port_any)
+        return 1;
+    for (size_t i = 0; i < r->n_ranges; i++)
+        if (st->port >= r->lo[i] && st->port <= r->hi[i])
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ printing */
+
+void dc_print_stream(FILE *f, const dc_stream *st)
+{
+    fprintf(f, "stream: %s port %u %s\n", st->proto == VP_PROTO_UDP ? "udp datagram" : "tcp",
+            st->port, st->dir == VP_DIR_TO_SERVER ? "to_server" : "to_client");
+    int64_t at = 0;
+    for (size_t i = 0; i < st->n_segs; i++) {
+        const orc_segment *s = &st->segs[i];
+        fprintf(f, "  segment %zu at %" PRId64 ", %zu bytes:", i, at, s->len);
+        for (size_t k = 0; k < s->len; k++)
+            fprintf(f, " %02x", s->data[k]);
+        fprintf(f, "\n    text: \"");
+        for (size_t k = 0; k < s->len; k++) {
+            uint8_t ch = s->data[k];
+            if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+                fputc(ch, f);
+            else
+                fprintf(f, "\\x%02x", ch);
+        }
+        fprintf(f, "\"\n");
+        at += (int64_t)s->len;
+        if (s->gap) {
+            fprintf(f, "  gap of %" PRIu64 " bytes at %" PRId64 "\n", s->gap, at);
+            at += (int64_t)s->gap;
+        }
+    }
+    fprintf(f, "  end at %" PRId64 "\n", at);
+    if (st->proto == VP_PROTO_TCP)
+        for (int c = 0; c < 2; c++) {
+            fprintf(f, "  chunking %d:", c);
+            for (size_t i = 0; i < st->chunks[c].n; i++)
+                fprintf(f, " %u", st->chunks[c].len[i]);
+            fprintf(f, "\n");
+        }
+}
+
+/* ------------------------------------------------------------ comparing */
+
+typedef struct verdict_of_rule {
+    int fires;
+    int64_t offset;
+} verdict_of_rule;
+
+/* Engine bugs already reported, with a failing reproducer in regressions.c.
+ * A rule that has the feature involved is still run and compared, but a
+ * disagreement on it counts as "known" rather than failed (unless strict), so
+ * that the differential test keeps looking for new bugs.  Remove an entry when
+ * its bug is fixed.  Returns the name of the issue, or NULL. */
+/* Engine bugs that are known but not fixed yet, by rule shape: none now.
+ * (The relative negation decided when its E appears, found by this suite,
+ * is fixed; its cases are in regressions.c.)  Keep the hook so a newly found
+ * bug can be fenced while it is being fixed. */
+static const char *known_issue(const dc_rule *r)
+{
+    (void)r;
+    return NULL;
+}
+
+/* Compares one case; returns the number of disagreements, writing them to
+ * `why` (one line each). */
+static size_t compare(const dc_set *set, const dc_stream *st, const dc_engine *e, out *why,
+                      dc_stats *stats, int strict)
+{
+    size_t bad = 0;
+    verdict_of_rule expect[DC_MAX_RULES];
+    int expect_block = 0;
+    for (size_t i = 0; i < set->n_rules; i++) {
+        const dc_rule *r = &set->rules[i];
+        expect[i].fires = 0;
+        expect[i].offset = -1;
+        if (!dc_rule_applies(r, st))
+            continue;
+        orc_result res;
+        char err[256];
+        if (orc_eval(r->conds, r->n_conds, st->segs, st->n_segs, &res, err, sizeof(err))) {
+            emit(why, "rule %u: oracle error: %s\n", r->id, err);
+            bad++;
+            continue;
+        }
+        expect[i].fires = res.fires;
+        expect[i].offset = res.offset;
+        if (res.fires) {
+            stats->fired++;
+            expect_block |= r->action == VP_ACTION_BLOCK;
+        } else {
+            stats->not_fired++;
+        }
+    }
+    int known_seen = 0;
+    int runs = st->proto == VP_PROTO_UDP ? 1 : 2;
+    for (int c = 0; c < runs; c++) {
+        dc_events ev;
+        dc_engine_run(e, st, c, &ev);
+        if (ev.api_error) {
+            emit(why, "chunking %d: a vp_* call failed\n", c);
+            bad++;
+        }
+        if (ev.dropped) {
+            emit(why, "chunking %d: more than %d events\n", c, DC_MAX_EVENTS);
+            bad++;
+        }
+        for (size_t k = 0; k < ev.n; k++) {
+            int known = 0;
+            for (size_t i = 0; i < set->n_rules; i++)
+                known |= ev.ev[k].rule_id == set->rules[i].id;
+            if (!known) {
+                emit(why, "chunking %d: event for unknown rule %u\n", c, ev.ev[k].rule_id);
+                bad++;
+            }
+        }
+        for (size_t i = 0; i < set->n_rules; i++) {
+            const dc_rule *r = &set->rules[i];
+            size_t n = 0;
+            const vp_event_t *first = NULL;
+            for (size_t k = 0; k < ev.n; k++)
+                if (ev.ev[k].rule_id == r->id && n++ == 0)
+                    first = &ev.ev[k];
+            if (n > 1) {
+                emit(why, "rule %u (chunking %d): fired %zu times\n", r->id, c, n);
+                bad++;
+            }
+            int got = first != NULL;
+            int64_t got_at = first ? (int64_t)first->offset : -1;
+            if (got != expect[i].fires || got_at != expect[i].offset) {
+                const char *known = strict ? NULL : known_issue(r);
+                emit(why, "rule %u (chunking %d): oracle %s %" PRId64 ", engine %s %" PRId64 "%s%s%s\n",
+                     r->id, c, expect[i].fires ? "fires at" : "does not fire", expect[i].offset,
+                     got ? "fires at" : "does not fire", got_at,
+                     dc_rule_applies(r, st) ? "" : " (rule does not apply to this stream)",
+                     known ? " -- known issue: " : "", known ? known : "");
+                if (known)
+                    known_seen = 1;
+                else
+                    bad++;
+            }
+            if (first && (first->action != r->action || first->direction != st->dir)) {
+                emit(why, "rule %u (chunking %d): event has action %d direction %d\n", r->id, c,
+                     first->action, first->direction);
+                bad++;
+            }
+        }
+        vp_verdict want = expect_block ? VP_VERDICT_BLOCK : VP_VERDICT_ALLOW;
+        if (ev.verdict != want && !known_seen) {
+            emit(why, "chunking %d: verdict %s, expected %s\n", c, vp_verdict_str(ev.verdict),
+                 vp_verdict_str(want));
+            bad++;
+        }
+    }
+    if (known_seen)
+        stats->known++;
+    return bad;
+}
+
+void dc_run_set(const dc_config *cfg, uint64_t index, dc_stats *stats)
+{
+    static char yaml[16384];
+    static char why_buf[8192];
+    dc_set set;
+    dc_gen_set(cfg->seed, index, &set);
+    if (dc_set_yaml(&set, yaml, sizeof(yaml))) {
+        if (cfg->log)
+            fprintf(cfg->log, "set %" PRIu64 ": YAML too long\n", index);
+        stats->cases += cfg->streams_per_set;
+        stats->failed += cfg->streams_per_set;
+        return;
+    }
+    dc_engine e;
+    char err[2048];
+    if (dc_engine_build(yaml, &e, err, sizeof(err))) {
+        stats->cases += cfg->one_stream ? 1 : cfg->streams_per_set;
+        stats->failed += cfg->one_stream ? 1 : cfg->streams_per_set;
+        if (cfg->log)
+            fprintf(cfg->log,
+                    "=== set %" PRIu64 " (seed %" PRIu64 ") does not compile: %s\n%s\n"
+                    "    replay: diffrun --seed %" PRIu64 " --set %" PRIu64 "\n",
+                    index, cfg->seed, err, yaml, cfg->seed, index);
+        return;
+    }
+    for (unsigned k = 0; k < cfg->streams_per_set; k++) {
+        if (cfg->one_stream && k != cfg->stream)
+            continue;
+        dc_stream st;
+        dc_gen_stream(&set, k, &st);
+        out why = {why_buf, 0, sizeof(why_buf), 0};
+        why_buf[0] = '\0';
+        size_t bad = compare(&set, &st, &e, &why, stats, cfg->strict);
+        stats->cases++;
+        if (bad)
+            stats->failed++;
+        else
+            stats->passed++;
+        if (cfg->log && (cfg->verbose || (bad && stats->printed < cfg->max_printed))) {
+            if (bad)
+                stats->printed++;
+            fprintf(cfg->log,
+                    "=== %s: seed %" PRIu64 " set %" PRIu64 " stream %u\n"
+                    "    replay: diffrun --seed %" PRIu64 " --set %" PRIu64 " --stream %u\n%s",
+                    bad ? "DISAGREEMENT" : "case", cfg->seed, index, k, cfg->seed, index, k, yaml);
+            dc_print_stream(cfg->log, &st);
+            fputs(why_buf, cfg->log);
+            if (!bad) {
+                for (size_t i = 0; i < set.n_rules; i++) {
+                    orc_result res = {0, -1};
+                    char oerr[256];
+                    if (dc_rule_applies(&set.rules[i], &st))
+                        orc_eval(set.rules[i].conds, set.rules[i].n_conds, st.segs, st.n_segs, &res,
+                                 oerr, sizeof(oerr));
+                    fprintf(cfg->log, "  rule %u: %s %" PRId64 "\n", set.rules[i].id,
+                            res.fires ? "fires at" : "no event", res.offset);
+                }
+            }
+        }
+    }
+    dc_engine_free(&e);
+}
+
+/* ------------------------------------------------------------ shrinking */
+
+static void stream_relink(dc_stream *st)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < st->n_segs; i++) {
+        st->segs[i].data = st->bytes + at;
+        at += st->segs[i].len;
+    }
+}
+
+static int rule_valid(const dc_rule *r)
+{
+    if (r->n_conds == 0)
+        return 0;
+    for (size_t k = 0; k < r->n_conds; k++) {
+        const orc_cond *c = &r->conds[k];
+        int rel = c->has_distance || c->has_within;
+        if (rel && (k == 0 || r->conds[k - 1].negate || c->is_regex))
+            return 0;
+        if (!c->is_regex && ((c->has_within && c->within < (int64_t)c->len) ||
+                             (c->has_depth && c->depth < (int64_t)c->len)))
+            return 0;
+    }
+    return 1;
+}
+
+static int shrink_strict = 1; /* known issues count when shrinking */
+
+/* Does the case still disagree?  (Quiet; a set that does not compile does not.) */
+static int still_fails(const dc_set *set, const dc_stream *st)
+{
+    static char yaml[16384];
+    static char why_buf[8192];
+    for (size_t i = 0; i < set->n_rules; i++)
+        if (!rule_valid(&set->rules[i]))
+            return 0;
+    static char cached_yaml[16384];
+    static dc_engine e; /* the engine of cached_yaml, kept while only the stream changes */
+    static int have_engine;
+    if (set->n_rules == 0 || dc_set_yaml(set, yaml, sizeof(yaml)))
+        return 0;
+    if (!have_engine || strcmp(yaml, cached_yaml)) {
+        if (have_engine)
+            dc_engine_free(&e);
+        have_engine = 0;
+        char err[1024];
+        if (dc_engine_build(yaml, &e, err, sizeof(err)))
+            return 0;
+        have_engine = 1;
+        strcpy(cached_yaml, yaml);
+    }
+    out why = {why_buf, 0, sizeof(why_buf), 0};
+    dc_stats stats = {0};
+    return compare(set, st, &e, &why, &stats, shrink_strict) > 0;
+}
+
+static void simple_chunks(dc_stream *st)
+{
+    rng g = {1};
+    gen_chunking(&g, st, 0, &st->chunks[0]);
+    gen_chunking(&g, st, 1, &st->chunks[1]);
+}
+
+/* One pass of shrinking steps; returns 1 when something got smaller. */
+static int shrink_step(dc_set *set, dc_stream *st)
+{
+    static dc_set s2;
+    static dc_stream t2;
+    int progress = 0;
+#define TRY_SET(mutation)                                                                          \
+    do {                                                                                           \
+        s2 = *set;                                                                                 \
+        relink(&s2);                                                                               \
+        mutation;                                                                                  \
+        relink(&s2);                                                                               \
+        if (still_fails(&s2, st)) {                                                                \
+            *set = s2;                                                                             \
+            relink(set);                                                                           \
+            progress = 1;                                                                          \
+        }                                                                                          \
+    } while (0)
+#define TRY_STREAM(mutation)                                                                       \
+    do {                                                                                           \
+        t2 = *st;                                                                                  \
+        stream_relink(&t2);                                                                        \
+        mutation;                                                                                  \
+        stream_relink(&t2);                                                                        \
+        simple_chunks(&t2);                                                                        \
+        if (still_fails(set, &t2)) {                                                               \
+            *st = t2;                                                                              \
+            stream_relink(st);                                                                     \
+            progress = 1;                                                                          \
+        }                                                                                          \
+    } while (0)
+
+    /* rules */
+    for (size_t i = 0; set->n_rules > 1 && i < set->n_rules; i++)
+        TRY_SET({
+            memmove(&s2.rules[i], &s2.rules[i + 1], (s2.n_rules - i - 1) * sizeof(dc_rule));
+            s2.n_rules--;
+        });
+    for (size_t i = 0; i < set->n_rules; i++) {
+        for (size_t k = 0; set->rules[i].n_conds > 1 && k < set->rules[i].n_conds; k++)
+            TRY_SET({
+                dc_rule *r = &s2.rules[i];
+                memmove(&r->conds[k], &r->conds[k + 1], (r->n_conds - k - 1) * sizeof(orc_cond));
+                memmove(&r->pat[k], &r->pat[k + 1], (r->n_conds - k - 1) * sizeof(r->pat[0]));
+                memmove(&r->flags[k], &r->flags[k + 1], (r->n_conds - k - 1) * sizeof(r->flags[0]));
+                memmove(&r->as_hex[k], &r->as_hex[k + 1], (r->n_conds - k - 1) * sizeof(int));
+                r->n_conds--;
+            });
+        for (size_t k = 0; k < set->rules[i].n_conds; k++) {
+            orc_cond *c = &set->rules[i].conds[k];
+#define FIELD(f) s2.rules[i].conds[k].f
+            if (c->has_offset)
+                TRY_SET(FIELD(has_offset) = 0);
+            if (c->has_offset && c->offset > 0)
+                TRY_SET(FIELD(offset) = FIELD(offset) / 2);
+            if (c->has_depth)
+                TRY_SET(FIELD(has_depth) = 0);
+            if (c->has_distance)
+                TRY_SET(FIELD(has_distance) = 0);
+            if (c->has_distance && c->distance != 0)
+                TRY_SET(FIELD(distance) = FIELD(distance) / 2);
+            if (c->has_within)
+                TRY_SET(FIELD(has_within) = 0);
+            if (c->nocase)
+                TRY_SET(FIELD(nocase) = 0);
+            if (c->negate)
+                TRY_SET(FIELD(negate) = 0);
+            if (set->rules[i].as_hex[k])
+                TRY_SET(s2.rules[i].as_hex[k] = 0);
+            if (set->rules[i].flags[k][0])
+                TRY_SET(s2.rules[i].flags[k][0] = '\0');
+#undef FIELD
+        }
+        dc_rule *r = &set->rules[i];
+        if (r->proto != VP_PROTO_TCP || r->dir != VP_DIR_TO_SERVER || !r->port_any || r->modes ||
+            r->ports_yaml[0])
+            TRY_SET({
+                dc_rule *q = &s2.rules[i];
+                q->proto = VP_PROTO_TCP;
+                q->dir = VP_DIR_TO_SERVER;
+                q->port_any = 1;
+                q->ports_yaml[0] = '\0';
+                q->modes = NULL;
+            });
+    }
+    /* stream */
+    if (st->proto != VP_PROTO_TCP || st->port != 80 || st->dir != VP_DIR_TO_SERVER)
+        TRY_STREAM({
+            t2.port = 80;
+            t2.dir = VP_DIR_TO_SERVER;
+        });
+    for (size_t i = 0; i < st->n_segs; i++) {
+        if (st->segs[i].gap > 1)
+            TRY_STREAM(t2.segs[i].gap = 1);
+        if (st->segs[i].gap > 1)
+            TRY_STREAM(t2.segs[i].gap = t2.segs[i].gap / 2);
+        if (st->segs[i].gap && i + 1 < st->n_segs)
+            TRY_STREAM({ /* merge segment i+1 into i */
+                t2.segs[i].len += t2.segs[i + 1].len;
+                t2.segs[i].gap = t2.segs[i + 1].gap;
+                memmove(&t2.segs[i + 1], &t2.segs[i + 2], (t2.n_segs - i - 2) * sizeof(orc_segment));
+                t2.n_segs--;
+            });
+        if (st->segs[i].gap && i + 1 == st->n_segs)
+            TRY_STREAM(t2.segs[i].gap = 0);
+        if (st->segs[i].len == 0 && st->n_segs > 1)
+            TRY_STREAM({
+                if (i > 0)
+                    t2.segs[i - 1].gap += t2.segs[i].gap;
+                memmove(&t2.segs[i], &t2.segs[i + 1], (t2.n_segs - i - 1) * sizeof(orc_segment));
+                t2.n_segs--;
+            });
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < st->n_segs; i++)
+        total += st->segs[i].len;
+    /* drop bytes, last to first (a deletion does not move earlier bytes) */
+    for (size_t at = total; at-- > 0;) {
+        size_t seg = 0, seg_start = 0;
+        while (at >= seg_start + st->segs[seg].len)
+            seg_start += st->segs[seg++].len;
+        TRY_STREAM({
+            memmove(t2.bytes + at, t2.bytes + at + 1, total - at - 1);
+            t2.segs[seg].len--;
+        });
+        total = 0;
+        for (size_t i = 0; i < st->n_segs; i++)
+            total += st->segs[i].len;
+    }
+    /* make bytes plainer */
+    for (size_t at = 0; at < total; at++)
+        if (st->bytes[at] != '-')
+            TRY_STREAM(t2.bytes[at] = '-');
+#undef TRY_SET
+#undef TRY_STREAM
+    return progress;
+}
+
+int dc_case_fails(uint64_t seed, uint64_t index, unsigned k, int strict)
+{
+    shrink_strict = strict;
+    static dc_set set;
+    static dc_stream st;
+    dc_gen_set(seed, index, &set);
+    dc_gen_stream(&set, k, &st);
+    return still_fails(&set, &st);
+}
+
+void dc_shrink(const dc_config *cfg, uint64_t index, unsigned k, FILE *f)
+{
+    shrink_strict = cfg->strict;
+    static dc_set set;
+    static dc_stream st;
+    dc_gen_set(cfg->seed, index, &set);
+    dc_gen_stream(&set, k, &st);
+    if (!still_fails(&set, &st)) {
+        fprintf(f, "set %" PRIu64 " stream %u: no disagreement\n", index, k);
+        return;
+    }
+    /* Prefer plain chunking if it still fails. */
+    static dc_stream t;
+    t = st;
+    stream_relink(&t);
+    simple_chunks(&t);
+    if (still_fails(&set, &t)) {
+        st = t;
+        stream_relink(&st);
+    }
+    while (shrink_step(&set, &st))
+        ;
+    static char yaml[16384];
+    static char why_buf[8192];
+    dc_set_yaml(&set, yaml, sizeof(yaml));
+    fprintf(f, "=== shrunk from seed %" PRIu64 " set %" PRIu64 " stream %u\n%s", cfg->seed, index, k, yaml);
+    dc_print_stream(f, &st);
+    dc_engine e;
+    char err[1024];
+    if (dc_engine_build(yaml, &e, err, sizeof(err)) == 0) {
+        out why = {why_buf, 0, sizeof(why_buf), 0};
+        dc_stats stats = {0};
+        compare(&set, &st, &e, &why, &stats, 1);
+        fputs(why_buf, f);
+        dc_engine_free(&e);
+    }
+}

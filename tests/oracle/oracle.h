@@ -1,0 +1,54 @@
+/*
+ * A reference evaluator of the rule language (format 1, docs/rule-format.md):
+ * decides whether one rule fires on one whole stream, and at which offset.
+ *
+ * It is deliberately slow and simple: it lists every match of every pattern
+ * (brute force over all start positions), then searches the satisfying
+ * assignments of every chain.  It shares no code with lib/ and is meant to be
+ * read next to the documentation.  Regexes are run with PCRE2 (DFA matching,
+ * which lists every end for a given start), so only the regex subset on which
+ * PCRE2 and Hyperscan agree may be given to it: literals, classes, `.`,
+ * quantifiers, alternation and groups; no anchors, back-references or
+ * look-around.
+ */
+#ifndef VP_ORACLE_H
+#define VP_ORACLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One condition of a rule, as written in the YAML. */
+typedef struct orc_cond {
+    int is_regex;         /* 0: content bytes, 1: regex text */
+    const char *pattern;  /* the bytes (content) or the pattern text (regex) */
+    size_t len;           /* length of pattern in bytes */
+    int nocase;           /* content only: ASCII case-insensitive */
+    const char *flags;    /* regex only: letters from "ismx"; NULL = none */
+    int has_offset, has_depth, has_distance, has_within;
+    int64_t offset, depth, distance, within;
+    int negate;
+} orc_cond;
+
+/* A stream is a list of segments: `len` bytes of data, then `gap` lost bytes
+ * (0: no gap).  Segment data may be empty (a gap at the start, two gaps in a
+ * row). */
+typedef struct orc_segment {
+    const uint8_t *data;
+    size_t len;
+    uint64_t gap;
+} orc_segment;
+
+typedef struct orc_result {
+    int fires;        /* 1 when the rule fires on the stream */
+    int64_t offset;   /* the offset at which it becomes true (when fires) */
+} orc_result;
+
+/* Evaluates the rule `conds[0..n)` on the stream.  The rule must follow the
+ * compiler's rules: the first condition is not relative, no relative
+ * condition follows a negated one, no regex is relative.  Returns 0, or -1
+ * when the rule breaks them, a regex does not compile or memory runs out (a
+ * message goes to err). */
+int orc_eval(const orc_cond *conds, size_t n, const orc_segment *segs, size_t n_segs,
+             orc_result *out, char *err, size_t err_len);
+
+#endif
