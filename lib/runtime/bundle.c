@@ -23,6 +23,7 @@ static void bundle_destroy(vp_bundle_t *b)
     free(b->by_id);
     free(b->atom_ref_first);
     free(b->atom_refs);
+    free(b->http_rules);
     for (int k = 0; k < VP_BUF_COUNT; k++) {
         hs_free_database(b->bufs[k].db);
         free(b->bufs[k].head_deadlines);
@@ -124,6 +125,12 @@ static int index_buffers(vp_bundle_t *b)
     for (int k = 0; k < VP_BUF_COUNT; k++)
         qsort(b->bufs[k].head_deadlines, b->bufs[k].n_head_deadlines, sizeof(vp_deadline),
               cmp_deadline);
+    b->http_rules = calloc(b->m.n_rules ? b->m.n_rules : 1, sizeof(uint32_t));
+    if (!b->http_rules)
+        return -1;
+    for (size_t r = 0; r < b->m.n_rules; r++)
+        if (b->plan.rule_http[r])
+            b->http_rules[b->n_http_rules++] = (uint32_t)r;
     for (int a = 0; a < VP_AN_COUNT; a++)
         b->anomaly_atom[a] = -1;
     for (size_t a = 0; a < b->m.n_atoms; a++)

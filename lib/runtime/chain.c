@@ -299,6 +299,8 @@ static void chain_complete(vp_stream_t *s, vp_bufctx *cx, uint32_t chain, uint64
     if (vp_bit_get(s->chain_done, chain))
         return;
     vp_bit_set(s->chain_done, chain);
+    if (cx->buf != VP_BUF_STREAM && s->http)
+        s->http->dirty = 1;
     rule_check(s, s->bundle->plan.chain_rule[chain], map_raw(cx, at));
 }
 
@@ -767,8 +769,13 @@ void vp_chain_new_message(vp_stream_t *s)
 {
     const vp_bundle_t *b = s->bundle;
     const vp_chainplan *plan = &b->plan;
-    for (size_t r = 0; r < b->m.n_rules; r++) {
-        if (!plan->rule_http[r] || vp_bit_get(s->rule_off, r))
+    /* Nothing of the last message held: nothing to carry over or clear. */
+    if (!s->http->dirty)
+        return;
+    s->http->dirty = 0;
+    for (size_t i = 0; i < b->n_http_rules; i++) {
+        uint32_t r = b->http_rules[i];
+        if (vp_bit_get(s->rule_off, r))
             continue;
         int http_held = 1;
         for (uint32_t c = plan->rule_chain_first[r]; c < plan->rule_chain_first[r + 1]; c++)

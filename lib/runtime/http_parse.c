@@ -111,10 +111,25 @@ void vp_http_report(vp_http *h, const vp_http_sink *sink, int anomaly, uint64_t 
 
 /* ------------------------------------------------------------ start lines */
 
+/* RFC 9110 token characters. */
+static const uint8_t tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
 static int is_tchar(uint8_t c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
+    return tchar[c];
 }
 
 static int is_version(const uint8_t *p, size_t n)
@@ -353,10 +368,18 @@ static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
     uint64_t cl = 0;
     h->encoding = VP_ENC_NONE;
 
-    /* http.header: "Name: value\r\n" per header. */
+    /* http.header: "Name: value\r\n" per header; the headers are also noted
+     * so the single-header buffers need no second walk. */
+    header_scan seen[64];
+    size_t n_seen = 0;
+    int too_many = 0;
     const uint8_t *cur = block;
     header_scan hs;
     while (next_header(&cur, end, &hs, &invalid)) {
+        if (n_seen < sizeof(seen) / sizeof(seen[0]))
+            seen[n_seen++] = hs;
+        else
+            too_many = 1;
         out = append(out, out_end, hs.name, hs.name_len);
         out = append(out, out_end, ": ", 2);
         out = append_value(out, out_end, hs.lines, hs.lines_len);
@@ -389,8 +412,17 @@ static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
     for (int k = 0; k < 4; k++) {
         uint8_t *v = h->derived, *vend = out_end;
         int first = 1;
+        size_t at = 0;
         cur = block;
-        while (next_header(&cur, end, &hs, &invalid)) {
+        for (;;) {
+            if (too_many) {
+                if (!next_header(&cur, end, &hs, &invalid))
+                    break;
+            } else if (at < n_seen) {
+                hs = seen[at++];
+            } else {
+                break;
+            }
             if (!name_is(hs.name, hs.name_len, value_names[k]))
                 continue;
             if (!first)
@@ -456,6 +488,48 @@ static void keep(vp_http *h, const vp_http_sink *sink, uint8_t c, uint64_t raw)
     }
 }
 
+/* Keeps a run of bytes without a line feed: what keep() does byte by byte. */
+static void keep_run(vp_http *h, const vp_http_sink *sink, const uint8_t *p, size_t n,
+                     uint64_t raw)
+{
+    while (n) {
+        if (h->used == h->area_cap && h->area_cap < h->lim.header_bytes && !h->oom &&
+            area_grow(h) != 0)
+            h->oom = 1;
+        size_t room = h->area_cap - h->used;
+        if (room == 0) {
+            keep(h, sink, p[0], raw); /* the first byte over the limit marks it */
+            return;
+        }
+        size_t m = n < room ? n : room;
+        memcpy(h->area + h->used, p, m);
+        h->used += m;
+        p += m;
+        n -= m;
+        raw += m;
+    }
+}
+
+/* The bytes before the next line feed, in bulk (the common case). */
+static size_t feed_run(vp_http *h, const vp_http_sink *sink, const uint8_t *p, size_t n,
+                       uint64_t raw)
+{
+    size_t i = 0;
+    if (h->state == H_LINE) {
+        while (i < n && h->used == 0 && p[i] == '\r')
+            i++; /* empty lines between messages */
+        keep_run(h, sink, p + i, n - i, raw + i);
+        if (!h->counters.messages && h->used >= h->lim.header_bytes)
+            h->state = H_DONE; /* a first line this long is not HTTP */
+        return n;
+    }
+    for (size_t k = 0; k < n && !h->line_has_text; k++)
+        h->line_has_text = p[k] != '\r';
+    h->last_cr = p[n - 1] == '\r';
+    keep_run(h, sink, p, n, raw);
+    return n;
+}
+
 static void feed_line_byte(vp_http *h, const vp_http_sink *sink, uint8_t c, uint64_t raw)
 {
     if (c != '\n') {
@@ -517,13 +591,20 @@ void vp_http_feed(vp_http *h, const uint8_t *p, size_t n, uint64_t raw, const vp
     while (i < n && h->state != H_DONE) {
         switch (h->state) {
         case H_LINE:
-            feed_line_byte(h, sink, p[i], raw + i);
+        case H_HEADERS: {
+            const uint8_t *nl = memchr(p + i, '\n', n - i);
+            size_t run = nl ? (size_t)(nl - (p + i)) : n - i;
+            if (run)
+                i += feed_run(h, sink, p + i, run, raw + i);
+            if (!nl || h->state == H_DONE)
+                break;
+            if (h->state == H_LINE)
+                feed_line_byte(h, sink, '\n', raw + i);
+            else
+                feed_header_byte(h, sink, '\n', raw + i);
             i++;
             break;
-        case H_HEADERS:
-            feed_header_byte(h, sink, p[i], raw + i);
-            i++;
-            break;
+        }
         default:
             i += vp_http_body_feed(h, p + i, n - i, raw + i, sink);
             break;

@@ -56,6 +56,8 @@ struct vp_bundle {
     vp_buflists bufs[VP_BUF_COUNT];
     int32_t anomaly_atom[VP_AN_COUNT]; /* atom of each anomaly, -1 when unused */
     int has_http;               /* some condition inspects an HTTP buffer */
+    uint32_t *http_rules;       /* rules with HTTP conditions (per-message resets) */
+    size_t n_http_rules;
 };
 
 struct vp_load_options {
@@ -137,6 +139,7 @@ typedef struct vp_stream_http {
     vp_bufctx ctx[VP_BUF_COUNT];
     hs_stream_t *hs[VP_BUF_COUNT];
     uint8_t *pending;           /* per rule: HTTP part held in an earlier message */
+    int dirty;                  /* an HTTP chain completed in this message */
     struct vp_scratch *scratch; /* of the call in progress */
 } vp_stream_http;
 

@@ -15,6 +15,7 @@
  */
 #include "bench_traffic.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,8 @@ static unsigned pick_rule(bench_rng *r, unsigned n_rules)
     return rng_below(r, s);
 }
 
+static int make_chunks(bench_corpus *c);
+
 static int try_trigger(bench_rng *r, bench_buf *b, const bench_flow *f, unsigned n_rules,
                        int at_start, int auth)
 {
@@ -338,7 +341,18 @@ int corpus_generate(bench_corpus *c, size_t bytes, size_t n_flows, size_t chunk_
         goto fail;
     c->data = b.p;
     c->len = b.len;
+    return make_chunks(c);
+fail:
+    buf_free(&b);
+    free(c->flows);
+    memset(c, 0, sizeof(*c));
+    return -1;
+}
 
+/* Cuts the flows into chunks, round-robin: chunk k of every flow, then k+1. */
+static int make_chunks(bench_corpus *c)
+{
+    size_t chunk_size = c->chunk_size, n_flows = c->n_flows;
     size_t max_chunks = 0;
     for (size_t fi = 0; fi < n_flows; fi++) {
         size_t k = (c->flows[fi].len + chunk_size - 1) / chunk_size;
@@ -366,11 +380,107 @@ int corpus_generate(bench_corpus *c, size_t bytes, size_t n_flows, size_t chunk_
         }
     }
     return 0;
-fail:
-    buf_free(&b);
-    free(c->flows);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "NAME.PORT.to_server" / "NAME.PORT.to_client"; 0 when the name has no such form. */
+static int parse_stream_name(const char *name, uint16_t *port, uint8_t *to_client)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot || (strcmp(dot + 1, "to_server") != 0 && strcmp(dot + 1, "to_client") != 0))
+        return 0;
+    *to_client = strcmp(dot + 1, "to_client") == 0;
+    const char *p = dot;
+    while (p > name && p[-1] != '.')
+        p--;
+    if (p == name || p == dot)
+        return 0;
+    unsigned long v = 0;
+    for (const char *q = p; q < dot; q++) {
+        if (*q < '0' || *q > '9')
+            return 0;
+        v = v * 10 + (unsigned long)(*q - '0');
+        if (v > 65535)
+            return 0;
+    }
+    *port = (uint16_t)v;
+    return 1;
+}
+
+int corpus_load_dir(bench_corpus *c, const char *dir, size_t chunk_size)
+{
     memset(c, 0, sizeof(*c));
-    return -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    int bad = 0;
+    while ((de = readdir(d)) != NULL && !bad) {
+        uint16_t port;
+        uint8_t tc;
+        if (!parse_stream_name(de->d_name, &port, &tc))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof(*names));
+            if (!nn) {
+                bad = 1;
+                break;
+            }
+            names = nn;
+        }
+        names[n] = strdup(de->d_name);
+        if (!names[n])
+            bad = 1;
+        else
+            n++;
+    }
+    closedir(d);
+    bench_buf b = {0};
+    if (!bad && n)
+        qsort(names, n, sizeof(*names), cmp_name);
+    c->flows = calloc(n ? n : 1, sizeof(bench_flow));
+    if (!c->flows)
+        bad = 1;
+    for (size_t i = 0; i < n && !bad; i++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            bad = 1;
+            break;
+        }
+        bench_flow *fl = &c->flows[i];
+        parse_stream_name(names[i], &fl->port, &fl->to_client);
+        fl->off = b.len;
+        char tmp[65536];
+        size_t k;
+        while ((k = fread(tmp, 1, sizeof(tmp), f)) > 0)
+            buf_add(&b, tmp, k);
+        bad = ferror(f) || b.oom;
+        fclose(f);
+        fl->len = b.len - fl->off;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (bad || n == 0 || b.len == 0) {
+        buf_free(&b);
+        free(c->flows);
+        memset(c, 0, sizeof(*c));
+        return -1;
+    }
+    c->n_flows = n;
+    c->chunk_size = chunk_size;
+    c->data = b.p;
+    c->len = b.len;
+    return make_chunks(c);
 }
 
 void corpus_free(bench_corpus *c)

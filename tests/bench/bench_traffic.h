@@ -41,6 +41,12 @@ int corpus_generate(bench_corpus *c, size_t bytes, size_t n_flows, size_t chunk_
                     unsigned n_rules, uint64_t seed);
 void corpus_free(bench_corpus *c);
 
+/* A corpus read from a directory of byte streams, one flow per file named
+ * "NAME.PORT.to_server" or "NAME.PORT.to_client" (other files are ignored),
+ * in name order, cut into chunks like corpus_generate.  Returns 0 or -1
+ * (unreadable, empty or out of memory). */
+int corpus_load_dir(bench_corpus *c, const char *dir, size_t chunk_size);
+
 /* The chunks of the flows f with f % parts == part, in the same order. */
 bench_chunk *corpus_part(const bench_corpus *c, unsigned part, unsigned parts, size_t *n);
 
