@@ -1,7 +1,8 @@
 """The curated endpoint rule set (examples/rulesets/endpoint/): every embedded
 test passes, the set compiles into one bundle with enough rules, CVEs and a
 performance mode of the intended size, every rule carries a match and a
-nomatch test, and generated benign HTTP traffic raises no event.
+nomatch test, generated benign HTTP traffic raises no event, and the rule
+table of docs/ruleset.md lists every rule with its mode and action.
 
 Standard library only.  Environment: VP_BUILD_DIR (meson build root) and
 VP_SRC_DIR (source root); both default to paths relative to this file.
@@ -184,6 +185,25 @@ class EndpointRuleset(unittest.TestCase):
                 self.assertGreaterEqual(c["nomatch"], 1, "%s: rule %d has no nomatch test" % (path, rid))
         self.assertEqual(set(seen), {x["id"] for x in self.rules},
                          "the line scan and the bundle disagree on the rule ids")
+
+    def test_docs_table_lists_every_rule(self):
+        # docs/ruleset.md, "All rules": one row per rule with its mode and action.
+        self.need_bundle()
+        path = os.path.join(SRC, "docs", "ruleset.md")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn("\n## All rules\n", text)
+        rows = {}
+        for line in text.split("\n## All rules\n", 1)[1].splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 6 and cells[0].isdigit():
+                rows[int(cells[0])] = (cells[4], cells[5])
+        for rule in self.rules:
+            mode = "performance" if "performance" in rule["modes"] else "security"
+            self.assertEqual(rows.get(rule["id"]), (mode, rule["action"]),
+                             "docs/ruleset.md: row of rule %d" % rule["id"])
+        self.assertEqual(set(rows), {x["id"] for x in self.rules},
+                         "docs/ruleset.md lists rules that the set does not have")
 
     def scan(self, data, mode, port=80):
         if not os.path.exists(VPSCAN):
