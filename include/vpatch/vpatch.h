@@ -232,7 +232,10 @@ VP_API vp_status vp_engine_options_set_http_limits(vp_engine_options_t *opts, si
 VP_API vp_status vp_engine_options_set_profiling(vp_engine_options_t *opts, int enable);
 
 /** Creates an immutable engine.  opts may be NULL (defaults).  An id in the
- *  enable/disable lists that the bundle lacks gives VP_E_UNKNOWN_RULE. */
+ *  enable/disable lists that the bundle lacks gives VP_E_UNKNOWN_RULE.  When
+ *  the selection uses at most three quarters of a buffer's patterns, the
+ *  engine compiles a database of just those (so a small mode scans faster);
+ *  a scratch then needs vp_scratch_alloc/vp_scratch_reserve for this engine. */
 VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t *opts,
                                   vp_engine_t **out, vp_error_t **err);
 /** Releases the host's reference.  Streams opened on the engine hold their

@@ -80,8 +80,15 @@ static vp_status try_variants(vp_bundle_t *b, const uint8_t *data, uint64_t host
     return VP_OK;
 }
 
-/* Builds the database of one buffer from the bundle's own patterns. */
 static vp_status recompile(const vp_bundle_t *b, int buf, hs_database_t **out, vp_error_t **err)
+{
+    return vp_compile_atoms(b, buf, NULL, out, err);
+}
+
+/* Builds the database of one buffer from the bundle's own patterns, all of
+ * them or those with a nonzero byte in `mask` (per atom). */
+vp_status vp_compile_atoms(const vp_bundle_t *b, int buf, const uint8_t *mask, hs_database_t **out,
+                           vp_error_t **err)
 {
     const vp_model *m = &b->m;
     const char **exprs = calloc(m->n_atoms ? m->n_atoms : 1, sizeof(char *));
@@ -94,7 +101,8 @@ static vp_status recompile(const vp_bundle_t *b, int buf, hs_database_t **out, v
         goto out;
     }
     for (size_t i = 0; i < m->n_atoms; i++) {
-        if ((int)VP_BUF_OF(m->atoms[i].flags) != buf || (m->atoms[i].flags & VP_A_ANOMALY))
+        if ((int)VP_BUF_OF(m->atoms[i].flags) != buf || (m->atoms[i].flags & VP_A_ANOMALY) ||
+            (mask && !mask[i]))
             continue;
         exprs[n] = vp_model_str(m, m->atoms[i].expr);
         flags[n] = vp_hs_flags_of(m->atoms[i].flags);

@@ -123,6 +123,57 @@ static vp_status apply_overrides(vp_engine_t *e, const uint32_t *ids, size_t n, 
     return VP_OK;
 }
 
+static void free_databases(vp_engine_t *e)
+{
+    for (int k = 0; k < VP_BUF_COUNT; k++)
+        if (e->owned[k])
+            hs_free_database(e->dbs[k]);
+}
+
+/* A mode or override that leaves out a good part of the rules gets databases
+ * of just the patterns it uses: scanning then does only the work of the
+ * rules that can fire (performance mode is faster for real).  Below that the
+ * bundle's databases are shared as they are. */
+static vp_status choose_databases(vp_engine_t *e, vp_error_t **err)
+{
+    const vp_bundle_t *b = e->bundle;
+    const vp_model *m = &b->m;
+    uint8_t *used = calloc(m->n_atoms ? m->n_atoms : 1, 1);
+    if (!used)
+        return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
+    for (size_t r = 0; r < m->n_rules; r++)
+        if (e->enabled[r])
+            for (uint32_t k = 0; k < m->rules[r].cond_count; k++)
+                used[m->conds[m->rules[r].cond_first + k].atom] = 1;
+    vp_status st = VP_OK;
+    e->db_key = b;
+    for (int buf = 0; buf < VP_BUF_ANOMALY && st == VP_OK; buf++) {
+        hs_database_t *shared = buf == VP_BUF_STREAM ? b->db : b->bufs[buf].db;
+        size_t total = 0, in_use = 0;
+        for (size_t a = 0; a < m->n_atoms; a++)
+            if ((int)VP_BUF_OF(m->atoms[a].flags) == buf && !(m->atoms[a].flags & VP_A_ANOMALY)) {
+                total++;
+                in_use += used[a];
+            }
+        if (!shared || in_use == 0)
+            continue;
+        e->dbs[buf] = shared;
+        if (in_use * 4 > total * 3)
+            continue;
+        hs_database_t *own = NULL;
+        vp_error_t *ignored = NULL;
+        /* If this fails the shared database still gives the same results. */
+        if (vp_compile_atoms(b, buf, used, &own, &ignored) == VP_OK && own) {
+            e->dbs[buf] = own;
+            e->owned[buf] = 1;
+            e->db_key = e;
+        }
+        vp_error_free(ignored);
+    }
+    free(used);
+    return st;
+}
+
 VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t *opts,
                                   vp_engine_t **out, vp_error_t **err)
 {
@@ -166,9 +217,13 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
     vp_status st = apply_overrides(e, opts->enable, opts->n_enable, 1, "enable", err);
     if (st == VP_OK)
         st = apply_overrides(e, opts->disable, opts->n_disable, 0, "disable", err);
-    if (st == VP_OK && bundle->db && hs_stream_size(bundle->db, &e->hs_stream_size) != HS_SUCCESS)
+    if (st == VP_OK)
+        st = choose_databases(e, err);
+    if (st == VP_OK && e->dbs[VP_BUF_STREAM] &&
+        hs_stream_size(e->dbs[VP_BUF_STREAM], &e->hs_stream_size) != HS_SUCCESS)
         st = vp_error_set(err, VP_E_HYPERSCAN, -1, "cannot size Hyperscan stream state");
     if (st != VP_OK) {
+        free_databases(e);
         free(e->enabled);
         free(e->profile);
         free(e);
@@ -196,6 +251,7 @@ void vp_engine_release(vp_engine_t *e)
 {
     if (atomic_fetch_sub(&e->refs, 1) != 1)
         return;
+    free_databases(e);
     vp_bundle_free(e->bundle);
     free(e->enabled);
     free(e->profile);

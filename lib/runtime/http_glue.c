@@ -173,9 +173,8 @@ static vp_status http_start(vp_stream_t *s)
     for (int buf = 0; buf < VP_BUF_COUNT; buf++) {
         h->ctx[buf].buf = (uint8_t)buf;
         /* buffers of the other direction never arrive on this stream */
-        if (ok && s->bundle->bufs[buf].db && buf != VP_BUF_STREAM &&
-            (vp_buf_directions(buf) & dir_bit))
-            ok = hs_open_stream(s->bundle->bufs[buf].db, 0, &h->hs[buf]) == HS_SUCCESS;
+        if (ok && e->dbs[buf] && buf != VP_BUF_STREAM && (vp_buf_directions(buf) & dir_bit))
+            ok = hs_open_stream(e->dbs[buf], 0, &h->hs[buf]) == HS_SUCCESS;
     }
     if (!ok) {
         vp_stream_http_free(s);
@@ -245,7 +244,7 @@ VP_API vp_status vp_stream_stats(const vp_stream_t *s, vp_stream_stats_t *out)
                         s->engine->rule_bytes;
         for (int buf = 0; buf < VP_BUF_COUNT; buf++) {
             size_t sz = 0;
-            if (s->http->hs[buf] && hs_stream_size(s->bundle->bufs[buf].db, &sz) == HS_SUCCESS)
+            if (s->http->hs[buf] && hs_stream_size(s->engine->dbs[buf], &sz) == HS_SUCCESS)
                 st.http_bytes += sz;
         }
     }

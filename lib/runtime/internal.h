@@ -84,6 +84,11 @@ typedef struct vp_profile_counters {
 struct vp_engine {
     atomic_int refs;            /* the host's, plus one per open stream */
     vp_bundle_t *bundle;        /* holds a reference */
+    /* Databases the engine scans with, per buffer: the bundle's, or one of
+     * only the patterns its enabled rules use (owned), or NULL when none. */
+    hs_database_t *dbs[VP_BUF_COUNT];
+    uint8_t owned[VP_BUF_COUNT];
+    const void *db_key;         /* identity of this set of databases (scratch) */
     const vp_model *m;
     const vp_chainplan *plan;
     uint8_t *enabled;           /* per rule index */
@@ -101,7 +106,7 @@ struct vp_engine {
 #define VP_SCRATCH_MAX_BUNDLES 8
 
 struct vp_scratch {
-    const vp_bundle_t *bundles[VP_SCRATCH_MAX_BUNDLES]; /* whose databases hs fits */
+    const void *bundles[VP_SCRATCH_MAX_BUNDLES]; /* engine db_keys whose databases hs fits */
     size_t n_bundles;
     hs_scratch_t *hs;
     atomic_flag busy;
@@ -220,6 +225,8 @@ vp_status vp_verify_bundle(const uint8_t *data, const vp_bundle_header_info *h,
 /* dbselect.c: the best database for this system, or a recompiled one. */
 vp_status vp_select_database(vp_bundle_t *b, const uint8_t *data, const vp_load_options_t *opts,
                              vp_error_t **err);
+vp_status vp_compile_atoms(const vp_bundle_t *b, int buf, const uint8_t *mask, hs_database_t **out,
+                           vp_error_t **err);
 /* engine.c */
 void vp_engine_acquire(vp_engine_t *e);
 void vp_engine_release(vp_engine_t *e);

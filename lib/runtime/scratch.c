@@ -28,25 +28,23 @@ VP_API vp_status vp_scratch_reserve(vp_scratch_t *s, const vp_engine_t *engine)
 {
     if (!s || !engine)
         return VP_E_INVALID;
-    const vp_bundle_t *b = engine->bundle;
+    const void *key = engine->db_key;
     for (size_t i = 0; i < s->n_bundles; i++)
-        if (s->bundles[i] == b)
+        if (s->bundles[i] == key)
             return VP_OK;
     if (atomic_flag_test_and_set(&s->busy))
         return VP_E_SCRATCH_IN_USE;
     /* Growing keeps the scratch valid for the databases it already served. */
     vp_status st = VP_OK;
-    if (b->db && hs_alloc_scratch(b->db, &s->hs) != HS_SUCCESS)
-        st = VP_E_NOMEM;
     for (int k = 0; k < VP_BUF_COUNT && st == VP_OK; k++)
-        if (b->bufs[k].db && hs_alloc_scratch(b->bufs[k].db, &s->hs) != HS_SUCCESS)
+        if (engine->dbs[k] && hs_alloc_scratch(engine->dbs[k], &s->hs) != HS_SUCCESS)
             st = VP_E_NOMEM;
     if (st == VP_OK) {
         if (s->n_bundles == VP_SCRATCH_MAX_BUNDLES) {
             memmove(s->bundles, s->bundles + 1, sizeof(s->bundles[0]) * (VP_SCRATCH_MAX_BUNDLES - 1));
             s->n_bundles--;
         }
-        s->bundles[s->n_bundles++] = b;
+        s->bundles[s->n_bundles++] = key;
     }
     atomic_flag_clear(&s->busy);
     return st;

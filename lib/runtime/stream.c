@@ -54,7 +54,7 @@ VP_API vp_status vp_stream_open(const vp_engine_t *e, vp_proto proto, uint16_t p
         else if (b->plan.rule_http[r])
             s->wants_http = 1;
     }
-    if (b->db && hs_open_stream(b->db, 0, &s->hs) != HS_SUCCESS) {
+    if (e->dbs[VP_BUF_STREAM] && hs_open_stream(e->dbs[VP_BUF_STREAM], 0, &s->hs) != HS_SUCCESS) {
         free(s);
         return VP_E_NOMEM;
     }
@@ -89,7 +89,7 @@ static vp_status scratch_acquire(vp_stream_t *s, vp_scratch_t *scratch)
     if (!scratch)
         return VP_E_INVALID;
     size_t i = 0;
-    while (i < scratch->n_bundles && scratch->bundles[i] != s->bundle)
+    while (i < scratch->n_bundles && scratch->bundles[i] != s->engine->db_key)
         i++;
     if (i == scratch->n_bundles)
         return VP_E_SCRATCH_MISMATCH;

@@ -356,6 +356,40 @@ START_TEST(test_profiling)
 }
 END_TEST
 
+/* An engine that runs a smaller part of the bundle scans with databases of
+ * just its patterns; a scratch must be reserved for it like for any engine. */
+START_TEST(test_engine_own_databases)
+{
+    vpt_engine sec;
+    vpt_build(three_rules, 0, NULL, &sec);
+    vp_engine_options_t *o;
+    ck_assert_int_eq(vp_engine_options_create(&o), VP_OK);
+    ck_assert_int_eq(vp_engine_options_set_mode(o, VP_MODE_PERFORMANCE), VP_OK);
+    uint32_t one = 100;
+    ck_assert_int_eq(vp_engine_options_disable(o, &one, 1), VP_OK); /* only 300 left */
+    vp_engine_t *perf;
+    ck_assert_int_eq(vp_engine_create(sec.bundle, o, &perf, NULL), VP_OK);
+    vp_engine_options_free(o);
+    vp_stream_t *s;
+    vpt_events ev;
+    memset(&ev, 0, sizeof(ev));
+    ck_assert_int_eq(vp_stream_open(perf, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, NULL, NULL, &s),
+                     VP_OK);
+    ck_assert_int_eq(vp_stream_scan(s, "aaa ccc", 7, sec.scratch), VP_E_SCRATCH_MISMATCH);
+    ck_assert_int_eq(vp_scratch_reserve(sec.scratch, perf), VP_OK);
+    ck_assert_int_eq(vp_stream_scan(s, "aaa ccc", 7, sec.scratch), VP_OK);
+    ck_assert_int_eq(vp_stream_verdict(s), VP_VERDICT_BLOCK); /* rule 300 */
+    vp_stream_free(s);
+    /* the smaller database still finds exactly the enabled rule */
+    vpt_engine p = {NULL, perf, sec.scratch};
+    vpt_scan(&p, 80, VP_DIR_TO_SERVER, "aaa bbb ccc", 11, 1, &ev);
+    ck_assert_uint_eq(ev.n, 1);
+    ck_assert_uint_eq(ev.ev[0].rule_id, 300);
+    vp_engine_free(perf);
+    vpt_free(&sec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -369,6 +403,7 @@ int main(void)
     tcase_add_test(tc, test_stream_misuse);
     tcase_add_test(tc, test_empty_bundle);
     tcase_add_test(tc, test_profiling);
+    tcase_add_test(tc, test_engine_own_databases);
     suite_add_tcase(s, tc);
     return vp_test_run_suite(s);
 }
