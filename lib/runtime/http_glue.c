@@ -209,8 +209,13 @@ vp_status vp_stream_http_scan(vp_stream_t *s, const uint8_t *p, size_t n, uint64
 
 void vp_stream_http_gap(vp_stream_t *s)
 {
+    /* Framing cannot survive lost bytes, whether or not parsing had begun
+     * (regression: a gap before the first scanned byte left HTTP on, so the
+     * result depended on whether an empty scan came first). */
     if (s->http)
         vp_http_abort(s->http->parser);
+    else
+        s->http_failed = 1;
 }
 
 void vp_stream_http_close(vp_stream_t *s, struct vp_scratch *scratch)

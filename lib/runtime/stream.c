@@ -142,7 +142,7 @@ VP_API vp_status vp_stream_scan(vp_stream_t *s, const void *data, size_t len,
     /* A match ending exactly here may still come from the end of the stream
      * ($ anchors), so only deadlines strictly before are decided now. */
     vp_chain_flush(s, &s->raw, s->raw.pos, 0);
-    if (st == VP_OK && s->wants_http && !s->http_failed)
+    if (st == VP_OK && len && s->wants_http && !s->http_failed)
         st = vp_stream_http_scan(s, data, len, start, scratch);
     if (st == VP_OK && s->oom) {
         s->oom = 0; /* reported once per occurrence */

@@ -405,6 +405,27 @@ START_TEST(test_head_with_link)
 }
 END_TEST
 
+/* A gap ends HTTP parsing even before the first byte (regression found by
+ * fuzz_diff: an empty scan before the gap changed the result). */
+START_TEST(test_gap_first_stops_http)
+{
+    vpt_events a, b;
+    vpt_scan_with_gaps(&eng, "~GET /etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", 7, 0, &a);
+    ck_assert_uint_eq(count_of(&a, 1), 0);
+    vp_stream_t *s;
+    memset(&b, 0, sizeof(b));
+    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, collect, &b,
+                                    &s), VP_OK);
+    ck_assert_int_eq(vp_stream_scan(s, "", 0, eng.scratch), VP_OK);
+    ck_assert_int_eq(vp_stream_gap(s, 7, eng.scratch), VP_OK);
+    const char *q = "GET /etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n";
+    ck_assert_int_eq(vp_stream_scan(s, q, strlen(q), eng.scratch), VP_OK);
+    ck_assert_int_eq(vp_stream_close(s, eng.scratch), VP_OK);
+    vp_stream_free(s);
+    ck_assert_uint_eq(count_of(&b, 1), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http");
@@ -419,6 +440,7 @@ int main(void)
     tcase_add_test(tc, test_compressed_bodies);
     tcase_add_test(tc, test_offsets_and_stats);
     tcase_add_test(tc, test_head_with_link);
+    tcase_add_test(tc, test_gap_first_stops_http);
     suite_add_tcase(s, tc);
     return vp_test_run_suite(s);
 }
