@@ -189,6 +189,7 @@ VP_API vp_status vp_bundle_load_memory_ex(const void *data, size_t len,
     if (!b)
         return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
     atomic_init(&b->refs, 1);
+    b->uid = vp_unique_id(b);
     char msg[256];
     int64_t off = -1;
     /* Layout and checksums first, then trust, and only then the contents. */

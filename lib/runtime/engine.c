@@ -1,6 +1,7 @@
 /* Engines: a bundle plus the administrator's selection (mode, overrides). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -123,6 +124,14 @@ static vp_status apply_overrides(vp_engine_t *e, const uint32_t *ids, size_t n, 
     return VP_OK;
 }
 
+uint64_t vp_unique_id(const void *object)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return t * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)object;
+}
+
 static void free_databases(vp_engine_t *e)
 {
     for (int k = 0; k < VP_BUF_COUNT; k++)
@@ -146,7 +155,7 @@ static vp_status choose_databases(vp_engine_t *e, vp_error_t **err)
             for (uint32_t k = 0; k < m->rules[r].cond_count; k++)
                 used[m->conds[m->rules[r].cond_first + k].atom] = 1;
     vp_status st = VP_OK;
-    e->db_key = b;
+    e->db_key = b->uid;
     for (int buf = 0; buf < VP_BUF_ANOMALY && st == VP_OK; buf++) {
         hs_database_t *shared = buf == VP_BUF_STREAM ? b->db : b->bufs[buf].db;
         size_t total = 0, in_use = 0;
@@ -166,7 +175,7 @@ static vp_status choose_databases(vp_engine_t *e, vp_error_t **err)
         if (vp_compile_atoms(b, buf, used, &own, &ignored) == VP_OK && own) {
             e->dbs[buf] = own;
             e->owned[buf] = 1;
-            e->db_key = e;
+            e->db_key = vp_unique_id(e);
         }
         vp_error_free(ignored);
     }

@@ -44,6 +44,7 @@ struct vp_bundle {
     atomic_int refs;
     vp_model m;
     vp_bundle_header_info hdr;  /* header and section table as stored */
+    uint64_t uid;               /* identity for scratch checks (vp_unique_id) */
     char key_id[17];            /* signer, "" when unsigned */
     const char *db_source;      /* which database is in use (vp_bundle_stats) */
     double load_ms;
@@ -88,7 +89,7 @@ struct vp_engine {
      * only the patterns its enabled rules use (owned), or NULL when none. */
     hs_database_t *dbs[VP_BUF_COUNT];
     uint8_t owned[VP_BUF_COUNT];
-    const void *db_key;         /* identity of this set of databases (scratch) */
+    uint64_t db_key;            /* identity of this set of databases (scratch) */
     const vp_model *m;
     const vp_chainplan *plan;
     uint8_t *enabled;           /* per rule index */
@@ -106,7 +107,7 @@ struct vp_engine {
 #define VP_SCRATCH_MAX_BUNDLES 8
 
 struct vp_scratch {
-    const void *bundles[VP_SCRATCH_MAX_BUNDLES]; /* engine db_keys whose databases hs fits */
+    uint64_t bundles[VP_SCRATCH_MAX_BUNDLES]; /* engine db_keys whose databases hs fits */
     size_t n_bundles;
     hs_scratch_t *hs;
     atomic_flag busy;
@@ -228,6 +229,10 @@ vp_status vp_select_database(vp_bundle_t *b, const uint8_t *data, const vp_load_
 vp_status vp_compile_atoms(const vp_bundle_t *b, int buf, const uint8_t *mask, hs_database_t **out,
                            vp_error_t **err);
 /* engine.c */
+/* An identity that a later object at the same address never repeats (the
+ * address mixed with the creation time): scratches remember which databases
+ * they fit without holding references. */
+uint64_t vp_unique_id(const void *object);
 void vp_engine_acquire(vp_engine_t *e);
 void vp_engine_release(vp_engine_t *e);
 

@@ -28,7 +28,7 @@ VP_API vp_status vp_scratch_reserve(vp_scratch_t *s, const vp_engine_t *engine)
 {
     if (!s || !engine)
         return VP_E_INVALID;
-    const void *key = engine->db_key;
+    uint64_t key = engine->db_key;
     for (size_t i = 0; i < s->n_bundles; i++)
         if (s->bundles[i] == key)
             return VP_OK;

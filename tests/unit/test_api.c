@@ -390,6 +390,41 @@ START_TEST(test_engine_own_databases)
 }
 END_TEST
 
+/* A scratch remembers engines by an identity that a new engine at the same
+ * address does not repeat (regression: keyed by address, a scratch of a freed
+ * engine passed the check for its successor and Hyperscan read out of bounds;
+ * found by fuzz_diff). */
+START_TEST(test_scratch_identity_not_address)
+{
+    vpt_engine t;
+    vpt_build(three_rules, 0, NULL, &t);
+    uint32_t one = 100, two = 200;
+    for (int round = 0; round < 20; round++) {
+        vp_engine_options_t *o;
+        ck_assert_int_eq(vp_engine_options_create(&o), VP_OK);
+        ck_assert_int_eq(vp_engine_options_disable(o, &one, 1), VP_OK);
+        vp_engine_t *a;
+        ck_assert_int_eq(vp_engine_create(t.bundle, o, &a, NULL), VP_OK);
+        vp_scratch_t *sa;
+        ck_assert_int_eq(vp_scratch_alloc(a, &sa), VP_OK);
+        vp_engine_free(a);
+        ck_assert_int_eq(vp_engine_options_disable(o, &two, 1), VP_OK);
+        ck_assert_int_eq(vp_engine_options_set_mode(o, VP_MODE_PERFORMANCE), VP_OK);
+        vp_engine_t *b;
+        ck_assert_int_eq(vp_engine_create(t.bundle, o, &b, NULL), VP_OK);
+        vp_engine_options_free(o);
+        vp_stream_t *s;
+        ck_assert_int_eq(vp_stream_open(b, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, NULL, NULL, &s),
+                         VP_OK);
+        ck_assert_int_eq(vp_stream_scan(s, "ccc", 3, sa), VP_E_SCRATCH_MISMATCH);
+        vp_stream_free(s);
+        vp_engine_free(b);
+        vp_scratch_free(sa);
+    }
+    vpt_free(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -404,6 +439,7 @@ int main(void)
     tcase_add_test(tc, test_empty_bundle);
     tcase_add_test(tc, test_profiling);
     tcase_add_test(tc, test_engine_own_databases);
+    tcase_add_test(tc, test_scratch_identity_not_address);
     suite_add_tcase(s, tc);
     return vp_test_run_suite(s);
 }
