@@ -87,6 +87,24 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
         return -1;
     }
     out->n_elems = m->n_conds;
+    /* Every condition belongs to exactly one rule, in rule order: the arrays
+     * below are sized by that (a bundle could claim overlapping ranges). */
+    size_t next = 0;
+    for (size_t r = 0; r < m->n_rules; r++) {
+        if (m->rules[r].cond_first != next) {
+            *bad_rule = r;
+            *bad_cond = 0;
+            vp_chainplan_free(out);
+            return -3;
+        }
+        next += m->rules[r].cond_count;
+    }
+    if (next != m->n_conds) {
+        *bad_rule = m->n_rules ? m->n_rules - 1 : 0;
+        *bad_cond = 0;
+        vp_chainplan_free(out);
+        return -3;
+    }
     size_t off = 0;
     uint32_t chain = 0;
     for (size_t r = 0; r < m->n_rules; r++) {

@@ -72,7 +72,8 @@ static inline size_t vp_ring_bytes(uint32_t bits)
 }
 
 /* Builds the plan.  Returns 0; -1 out of memory; -2 a rule exceeds
- * VP_MAX_LOOKBACK (then bad_rule and bad_cond name it). */
+ * VP_MAX_LOOKBACK (then bad_rule and bad_cond name it); -3 the rules'
+ * condition ranges are not contiguous and in order (bad_rule names it). */
 int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, size_t *bad_cond);
 void vp_chainplan_free(vp_chainplan *p);
 

@@ -216,6 +216,12 @@ VP_API vp_status vp_bundle_load_memory_ex(const void *data, size_t len,
                             "rule %u condition %zu needs more than %u bytes of lookback", id,
                             bad_cond + 1, VP_MAX_LOOKBACK);
     }
+    if (rc == -3) {
+        bundle_destroy(b);
+        return vp_error_set(err, VP_E_BUNDLE_FORMAT, -1,
+                            "rule %zu: rules' conditions must follow each other without overlap",
+                            bad_rule);
+    }
     if (rc != 0 || index_atoms(b) != 0 || index_buffers(b) != 0) {
         bundle_destroy(b);
         return vp_error_set(err, VP_E_NOMEM, -1, "out of memory");
