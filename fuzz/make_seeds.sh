@@ -61,6 +61,55 @@ bad() {
   fi
 }
 
+rule isdataat <<'EOF'
+format: 1
+ruleset: seeds
+rules:
+  - id: 1
+    name: jsp uri longer than 20
+    severity: low
+    match:
+      - content: ".jsp"
+        buffer: http.uri
+        endswith: true
+      - isdataat: 20
+        buffer: http.uri
+    tests:
+      - data: "GET /aaaaaaaaaaaaaaaa/x.jsp HTTP/1.1\r\nHost: a\r\n\r\n"
+        expect: match
+      - data: "GET /x.jsp HTTP/1.1\r\nHost: a\r\n\r\n"
+        expect: nomatch
+  - id: 2
+    name: short tail after a marker, nothing past 100
+    severity: low
+    match:
+      - isdataat: 100
+        negate: true
+      - content: "MARK"
+      - isdataat: 2
+        relative: true
+        negate: true
+    tests:
+      - data: "xxMARK12"
+        expect: match
+      - data: "xxMARK123"
+        expect: nomatch
+EOF
+
+bad isdataat-relative-chain <<'EOF'
+format: 1
+rules:
+  - id: 1
+    name: relative after isdataat
+    severity: low
+    match:
+      - content: "a"
+      - isdataat: 1
+        relative: true
+      - content: "b"
+        distance: 0
+EOF
+
 rule empty <<'EOF'
 format: 1
 ruleset: empty

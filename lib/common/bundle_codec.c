@@ -754,6 +754,11 @@ static vp_status dec_atoms(dec *c)
             ((a->flags & VP_A_ANOMALY) && (a->flags & VP_A_REGEX)))
             return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
                         "ATOMS[%zu]: bad buffer %" PRIu32 " for its kind", i, buf);
+        if ((a->flags & VP_A_ANYBYTE) &&
+            ((a->flags & ~(uint32_t)VP_BUF_MASK) != VP_A_ANYBYTE || buf >= VP_BUF_ANOMALY ||
+             vp_model_str(c->m, a->expr)[0] != '\0'))
+            return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
+                        "ATOMS[%zu]: an any-byte atom takes no other flag and no expression", i);
         if ((a->flags & VP_A_ANOMALY) && vp_anomaly_by_name(vp_model_str(c->m, a->expr)) < 0)
             return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at,
                         "ATOMS[%zu]: unknown anomaly \"%s\"", i, vp_model_str(c->m, a->expr));
@@ -810,6 +815,17 @@ static vp_status check_cond_kind(const dec *c, size_t i, const vp_mcond *k, uint
         (k->flags & (VP_C_RELATIVE | VP_C_NEGATE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH)))
         return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
                     "CONDS[%zu]: an anomaly condition takes no modifiers", i);
+    if (aflags & VP_A_ANYBYTE) {
+        /* isdataat: the one-byte window [offset, offset+1] or [E+d, E+d+1] */
+        uint32_t pos = k->flags & ~(uint32_t)(VP_C_NEGATE | VP_BUF_MASK);
+        int absolute = pos == (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH) && k->depth == 1;
+        int relative = pos == (VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN) && k->within == 1 &&
+                       k->distance >= 0;
+        if (k->length != 1 || !(absolute || relative))
+            return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
+                        "CONDS[%zu]: an any-byte condition needs length 1 and the window "
+                        "offset+depth 1 or distance>=0+within 1", i);
+    }
     return VP_OK;
 }
 
@@ -1000,6 +1016,11 @@ static vp_status check_rule_chain(const dec *c, size_t i, const vp_mrule *u)
             return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
                         "RULES[%zu] (id %" PRIu32 "): relative condition CONDS[%" PRIu32 "] "
                         "follows a negated condition", i, u->id, u->cond_first + j);
+        if (c->m->atoms[k[j - 1].atom].flags & VP_A_ANYBYTE)
+            return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
+                        "RULES[%zu] (id %" PRIu32 "): relative condition CONDS[%" PRIu32 "] "
+                        "follows an any-byte condition, which ends its chain", i, u->id,
+                        u->cond_first + j);
         if (VP_BUF_OF(k[j - 1].flags) != VP_BUF_OF(k[j].flags))
             return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
                         "RULES[%zu] (id %" PRIu32 "): relative condition CONDS[%" PRIu32 "] "
@@ -1083,7 +1104,8 @@ static vp_status dec_hsdb(dec *c)
     /* The database holds the atoms of the raw stream buffer only. */
     size_t stream_atoms = 0;
     for (size_t i = 0; i < c->m->n_atoms; i++)
-        stream_atoms += VP_BUF_OF(c->m->atoms[i].flags) == VP_BUF_STREAM;
+        stream_atoms += VP_BUF_OF(c->m->atoms[i].flags) == VP_BUF_STREAM &&
+                        !(c->m->atoms[i].flags & VP_A_NOT_PATTERN);
     if (stream_atoms > 0 && s->size == 0)
         return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
                     "HS_STREAM_DB is empty but there are %zu stream atoms", stream_atoms);

@@ -10,6 +10,9 @@
  *   REL_POS   [ring prev_bits] or [u64 min_end, u64 have]; [ring raw_bits]
  *   REL_NEG   with within:    u64 scan_from; [ring pend_bits]; ring raw_bits
  *             without within: u64 max_end, u64 have_end, u64 max_kill_start, u64 have_kill
+ * An any-byte element (isdataat) has no occurrences to remember: its one-byte
+ * window holds as soon as the buffer reaches it, so a relative one keeps only
+ * the extreme predecessor end, in the layout without within.
  */
 
 static int64_t bits_for(int64_t span)
@@ -20,6 +23,17 @@ static int64_t bits_for(int64_t span)
 static int plan_elem(vp_elem *el, const vp_mcond *c, uint32_t late_prev)
 {
     el->is_regex = (c->flags & VP_C_REGEX) != 0;
+    if (el->anybyte) {
+        el->length = 1;
+        el->min_start = (c->flags & VP_C_HAS_OFFSET) ? c->offset : 0;
+        el->max_end = (c->flags & VP_C_HAS_DEPTH) ? (uint64_t)el->min_start + c->depth
+                                                   : UINT64_MAX;
+        el->distance = (c->flags & VP_C_HAS_DISTANCE) ? c->distance : 0;
+        el->within = (c->flags & VP_C_HAS_WITHIN) ? c->within : 0;
+        el->has_within = 0;
+        el->state_size = el->kind == VP_EK_REL_POS ? 16 : el->kind == VP_EK_REL_NEG ? 32 : 0;
+        return 0;
+    }
     el->length = c->length;
     el->min_start = (c->flags & VP_C_HAS_OFFSET) ? c->offset : 0;
     el->max_end = UINT64_MAX;
@@ -128,6 +142,7 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
                 out->rule_http[r] = 1;
             el->rule = (uint32_t)r;
             el->atom = c->atom;
+            el->anybyte = c->atom < m->n_atoms && (m->atoms[c->atom].flags & VP_A_ANYBYTE);
             el->chain = chain - 1;
             el->kind = relative ? (negated ? VP_EK_REL_NEG : VP_EK_REL_POS)
                                 : (negated ? VP_EK_HEAD_NEG : VP_EK_HEAD_POS);

@@ -33,6 +33,7 @@ typedef struct vp_elem {
     uint8_t is_regex;
     uint8_t has_within;
     uint8_t buf;         /* VP_BUF_* inspected */
+    uint8_t anybyte;     /* isdataat: decided from the buffer's length alone */
     uint32_t length;     /* literal length (0 for a regex) */
     uint64_t min_start;  /* absolute window: match start >= (literals only) */
     uint64_t max_end;    /* absolute window: match end <= (UINT64_MAX when open) */

@@ -42,8 +42,13 @@ enum {
     VP_A_START_ANCHORED = 1u << 6, /* regex uses ^ or \A: valid only before any gap */
     VP_A_ANOMALY = 1u << 7,    /* not a pattern: `expr` names an HTTP anomaly */
     /* bits 8..11: the buffer the atom is matched in (VP_BUF_*) */
-    VP_A_ALL_FLAGS = ((1u << 8) - 1) | (0xfu << 8)
+    /* Not a pattern: any single byte of the buffer (`isdataat`, `endswith`).
+     * Decided from the buffer's length, never given to Hyperscan; `expr` is "". */
+    VP_A_ANYBYTE = 1u << 12,
+    VP_A_ALL_FLAGS = ((1u << 8) - 1) | (0xfu << 8) | (1u << 12)
 };
+/* Atoms that are not Hyperscan patterns. */
+#define VP_A_NOT_PATTERN (VP_A_ANOMALY | VP_A_ANYBYTE)
 
 typedef struct vp_port_range {
     uint16_t lo, hi;

@@ -18,6 +18,8 @@ typedef struct vp_src_cond {
     vp_mark buffer_mark;    /* the buffer value (the condition when absent) */
     int is_regex;
     int is_anomaly;         /* `anomaly: NAME`: bytes hold the name */
+    int is_anybyte;         /* `isdataat`, or the check `endswith` adds: any one byte */
+    int endswith;           /* `endswith: true`: the reader appends that check */
     uint8_t *bytes;         /* literal bytes, regex text or anomaly name; NUL-terminated */
     size_t len;             /* literal length / regex text length */
     uint32_t flags;         /* VP_C_* (HAS_*, NEGATE, NOCASE, REGEX) */

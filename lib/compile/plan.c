@@ -299,6 +299,9 @@ static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k)
     if (c->is_anomaly) {
         flags = VP_A_ANOMALY;
         expr = strdup((const char *)c->bytes);
+    } else if (c->is_anybyte) {
+        flags = VP_A_ANYBYTE;
+        expr = strdup("");
     } else if (is_composite(c)) {
         flags = VP_A_REGEX; /* flags live inside the expression */
         expr = composite_expr(r, k);
@@ -503,7 +506,7 @@ static unsigned collect_atoms(const vp_model *m, int buf, const char **exprs, un
     unsigned n = 0;
     for (size_t i = 0; i < m->n_atoms; i++) {
         uint32_t f = m->atoms[i].flags;
-        if ((int)VP_BUF_OF(f) != buf || (f & VP_A_ANOMALY))
+        if ((int)VP_BUF_OF(f) != buf || (f & VP_A_NOT_PATTERN))
             continue;
         exprs[n] = vp_model_str(m, m->atoms[i].expr);
         flags[n] = vp_hs_flags_of(f);
@@ -667,7 +670,8 @@ int vp_plan_build(vp_src_file *files, size_t n_files, uint64_t serial, vp_model 
     }
     for (size_t i = 0; !b.oom && i < b.n_atoms; i++) {
         out->atoms[i].expr = pool_add(&b.pool, b.atoms[i].expr);
-        out->atoms[i].flags = b.atoms[i].flags | (b.atoms[i].single_ok ? VP_A_SINGLEMATCH : 0);
+        int single = b.atoms[i].single_ok && !(b.atoms[i].flags & VP_A_NOT_PATTERN);
+        out->atoms[i].flags = b.atoms[i].flags | (single ? VP_A_SINGLEMATCH : 0);
     }
     out->n_atoms = b.n_atoms;
     if (b.pool.oom)

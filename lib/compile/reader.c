@@ -1138,8 +1138,9 @@ static size_t merge_ranges(vp_port_range *v, size_t n)
 
 /* ------------------------------------------------------------ conditions */
 
-enum { PAT_CONTENT, PAT_HEX, PAT_REGEX, PAT_ANOMALY, N_PATTERN_KINDS };
-static const char *const pattern_names[N_PATTERN_KINDS] = {"content", "hex", "regex", "anomaly"};
+enum { PAT_CONTENT, PAT_HEX, PAT_REGEX, PAT_ANOMALY, PAT_ISDATAAT, N_PATTERN_KINDS };
+static const char *const pattern_names[N_PATTERN_KINDS] = {"content", "hex", "regex", "anomaly",
+                                                           "isdataat"};
 
 /* What the walk over one condition mapping collects for the checks that
  * involve several of its fields (value nodes are set only for valid values). */
@@ -1150,6 +1151,9 @@ typedef struct cond_reading {
     const yaml_node_t *flags_key, *flags_value, *nocase_key;
     const yaml_node_t *depth, *distance, *within;
     const yaml_node_t *modifier_key; /* a modifier other than x- (anomaly takes none) */
+    const yaml_node_t *window_key;   /* offset, depth, distance or within */
+    const yaml_node_t *relative_key, *endswith_key;
+    int relative;                    /* `relative: true` (isdataat) */
 } cond_reading;
 
 typedef int (*modifier_fn)(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_node_t *key,
@@ -1180,8 +1184,7 @@ static int mod_offset(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_no
                       const yaml_node_t *value)
 {
     int64_t x;
-    (void)cr;
-    (void)key;
+    cr->window_key = key;
     c->flags |= VP_C_HAS_OFFSET;
     if (read_int_in(r, value, "offset", "a non-negative integer", 0, VP_MAX_POSITION, &x))
         c->offset = (uint32_t)x;
@@ -1192,7 +1195,7 @@ static int mod_depth(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_nod
                      const yaml_node_t *value)
 {
     int64_t x;
-    (void)key;
+    cr->window_key = key;
     c->flags |= VP_C_HAS_DEPTH;
     if (read_int_in(r, value, "depth", "a non-negative integer", 1, VP_MAX_POSITION, &x)) {
         c->depth = (uint32_t)x;
@@ -1205,7 +1208,7 @@ static int mod_distance(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_
                         const yaml_node_t *value)
 {
     int64_t x;
-    (void)key;
+    cr->window_key = key;
     c->flags |= VP_C_HAS_DISTANCE;
     if (read_int_in(r, value, "distance", "an integer", -(int64_t)VP_MAX_POSITION,
                     VP_MAX_POSITION, &x)) {
@@ -1219,7 +1222,7 @@ static int mod_within(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_no
                       const yaml_node_t *value)
 {
     int64_t x;
-    (void)key;
+    cr->window_key = key;
     c->flags |= VP_C_HAS_WITHIN;
     if (read_int_in(r, value, "within", "a positive integer", 1, VP_MAX_POSITION, &x)) {
         c->within = (uint32_t)x;
@@ -1263,13 +1266,36 @@ static int mod_flags(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_nod
     return 0;
 }
 
+/* isdataat counts from the previous condition's match end. */
+static int mod_relative(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_node_t *key,
+                        const yaml_node_t *value)
+{
+    int on;
+    (void)c;
+    cr->relative_key = key;
+    if (read_bool(r, value, "relative", &on))
+        cr->relative = on;
+    return 0;
+}
+
+static int mod_endswith(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_node_t *key,
+                        const yaml_node_t *value)
+{
+    int on;
+    cr->endswith_key = key;
+    if (read_bool(r, value, "endswith", &on))
+        c->endswith = on;
+    return 0;
+}
+
 static const struct modifier {
     const char *name;
     modifier_fn read;
 } modifiers[] = {
     {"nocase", mod_nocase}, {"offset", mod_offset}, {"depth", mod_depth},
     {"distance", mod_distance}, {"within", mod_within}, {"negate", mod_negate},
-    {"buffer", mod_buffer}, {"flags", mod_flags},
+    {"buffer", mod_buffer}, {"flags", mod_flags}, {"relative", mod_relative},
+    {"endswith", mod_endswith},
 };
 
 static int pattern_kind_of(const yaml_node_t *key)
@@ -1351,6 +1377,18 @@ static int read_pattern(reader *r, vp_src_cond *c, int kind, const yaml_node_t *
         len = text ? 1 : 0; /* an anomaly is one event, not a span of bytes */
     } else if (kind == PAT_HEX) {
         rc = read_hex(r, v, 0, &bytes, &len);
+    } else if (kind == PAT_ISDATAAT) {
+        int64_t x;
+        if (!read_int_in(r, v, "isdataat", "a non-negative integer", 0,
+                         (int64_t)VP_MAX_POSITION - 1, &x))
+            return 0;
+        if (c->bytes)
+            return 0;
+        c->offset = (uint32_t)x; /* placed by finish_cond */
+        bytes = calloc(1, 1);
+        if (!bytes)
+            return -1;
+        len = 1; /* one byte, any value */
     } else {
         char *text;
         rc = read_text(r, v, "regex", TEXT_NONEMPTY, &text);
@@ -1397,16 +1435,52 @@ static void read_regex_flags(reader *r, vp_src_cond *c, const yaml_node_t *v)
     c->atom_flags = flags;
 }
 
+/* isdataat N is the one-byte window [N, N+1] (or [E+N, E+N+1] when
+ * relative) of a pattern that matches any byte: see docs/rule-format.md. */
+static int finish_isdataat(reader *r, vp_src_cond *c, cond_reading *cr)
+{
+    if (cr->window_key)
+        error_on(r, VP_D_CONDITION, cr->window_key,
+                 "isdataat takes no offset, depth, distance or within (its value is the "
+                 "position; relative: true counts it from the previous match)");
+    if (cr->nocase_key)
+        error_on(r, VP_D_CONDITION, cr->nocase_key, "nocase does not apply to isdataat");
+    if (cr->flags_key)
+        error_on(r, VP_D_CONDITION, cr->flags_key, "flags do not apply to isdataat");
+    uint32_t n = c->offset;
+    c->flags &= VP_C_NEGATE | VP_BUF_MASK;
+    c->offset = c->depth = c->within = 0;
+    c->distance = 0;
+    if (cr->relative) {
+        c->flags |= VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN;
+        c->distance = (int32_t)n;
+        c->within = 1;
+    } else {
+        c->flags |= VP_C_HAS_OFFSET | VP_C_HAS_DEPTH;
+        c->offset = n;
+        c->depth = 1;
+    }
+    if (!c->bytes) {
+        c->bytes = calloc(1, 1);
+        if (!c->bytes)
+            return -1;
+        c->len = 1;
+    }
+    return 0;
+}
+
 /* The checks that need the whole condition mapping.  -1 on OOM. */
 static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_node_t *map)
 {
     char kinds[64];
     if (cr->n_kinds == 0) {
-        error_on(r, VP_D_CONDITION, map, "a condition needs one of content, hex or regex");
+        error_on(r, VP_D_CONDITION, map,
+                 "a condition needs one of content, hex, regex, anomaly or isdataat");
     } else if (cr->n_kinds > 1) {
         list_pattern_kinds(cr, kinds, sizeof kinds);
         error_on(r, VP_D_CONDITION, map,
-                 "a condition must have exactly one of content, hex or regex, got %s", kinds);
+                 "a condition must have exactly one of content, hex, regex, anomaly or isdataat, "
+                 "got %s", kinds);
     }
     for (int i = 0; i < cr->n_kinds; i++)
         if (read_pattern(r, c, cr->kinds[i], cr->pattern[cr->kinds[i]]) < 0)
@@ -1415,7 +1489,20 @@ static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_n
         c->pattern_mark = mark_of(cr->pattern[cr->kinds[0]]->start_mark);
         c->is_regex = cr->kinds[0] == PAT_REGEX;
         c->is_anomaly = cr->kinds[0] == PAT_ANOMALY;
+        c->is_anybyte = cr->kinds[0] == PAT_ISDATAAT;
     }
+    if (cr->relative_key && !c->is_anybyte)
+        error_on(r, VP_D_CONDITION, cr->relative_key,
+                 "relative applies to isdataat only (use distance/within for a pattern)");
+    if (cr->endswith_key && (c->is_anybyte || c->is_anomaly || cr->n_kinds == 0))
+        error_on(r, VP_D_CONDITION, cr->endswith_key,
+                 "endswith applies to content, hex and regex only");
+    else if (c->endswith && (c->flags & VP_C_NEGATE))
+        error_on(r, VP_D_CONDITION, cr->endswith_key,
+                 "endswith cannot be combined with negate: a pattern that does not occur has "
+                 "no end to place");
+    if (c->is_anybyte)
+        return finish_isdataat(r, c, cr);
     if (c->is_anomaly) {
         if (cr->modifier_key)
             error_on(r, VP_D_CONDITION, cr->modifier_key,
@@ -1516,6 +1603,9 @@ static void check_cond_in_rule(reader *r, const vp_src_cond *conds, size_t k,
     if (relative && k == 0)
         error_at(r, VP_D_CONDITION, c->mark,
                  "the first condition cannot be relative (distance/within)");
+    else if (relative && conds[k - 1].is_anybyte)
+        error_at(r, VP_D_CONDITION, c->mark,
+                 "a relative condition cannot follow isdataat or endswith: they end their chain");
     else if (relative && (conds[k - 1].flags & VP_C_NEGATE))
         error_at(r, VP_D_CONDITION, c->mark,
                  "a relative condition cannot follow a negated condition: "
@@ -1528,7 +1618,7 @@ static void check_cond_in_rule(reader *r, const vp_src_cond *conds, size_t k,
                  "it (%s, not %s)",
                  vp_buf_name((int)VP_BUF_OF(conds[k - 1].flags)),
                  vp_buf_name((int)VP_BUF_OF(c->flags)));
-    if (c->is_regex || c->len == 0)
+    if (c->is_regex || c->is_anybyte || c->len == 0)
         return;
     if (cr->within && c->within < c->len)
         error_on(r, VP_D_CONDITION, cr->within,
@@ -1748,6 +1838,27 @@ static int rule_ports(reader *r, vp_src_rule *rule, const yaml_node_t *v)
     return 0;
 }
 
+/* `endswith: true` is the negated relative `isdataat: 0`: no byte right
+ * after the match, so the match ends the buffer. */
+static int append_endswith(vp_src_rule *rule)
+{
+    const vp_src_cond *c = &rule->conds[rule->n_conds - 1];
+    vp_src_cond *e = &rule->conds[rule->n_conds];
+    memset(e, 0, sizeof *e);
+    e->mark = c->mark;
+    e->pattern_mark = c->mark;
+    e->buffer_mark = c->buffer_mark;
+    e->is_anybyte = 1;
+    e->bytes = calloc(1, 1);
+    if (!e->bytes)
+        return -1;
+    e->len = 1;
+    e->flags = VP_C_NEGATE | VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN | (c->flags & VP_BUF_MASK);
+    e->within = 1;
+    rule->n_conds++;
+    return 0;
+}
+
 static int rule_match(reader *r, vp_src_rule *rule, const yaml_node_t *v)
 {
     shown sh;
@@ -1755,7 +1866,8 @@ static int rule_match(reader *r, vp_src_rule *rule, const yaml_node_t *v)
         bad_kind(r, v, "match", "a non-empty list of conditions");
         return 0;
     }
-    rule->conds = calloc(seq_len(v), sizeof *rule->conds);
+    /* room for the check each endswith adds */
+    rule->conds = calloc(seq_len(v) * 2, sizeof *rule->conds);
     if (!rule->conds)
         return -1;
     for (size_t i = 0; i < seq_len(v) && !r->stop; i++) {
@@ -1772,6 +1884,8 @@ static int rule_match(reader *r, vp_src_rule *rule, const yaml_node_t *v)
         if (read_cond(r, &rule->conds[rule->n_conds++], &cr, item) < 0)
             return -1;
         check_cond_in_rule(r, rule->conds, rule->n_conds - 1, &cr);
+        if (rule->conds[rule->n_conds - 1].endswith && append_endswith(rule) < 0)
+            return -1;
     }
     return 0;
 }

@@ -29,6 +29,8 @@ static void bundle_destroy(vp_bundle_t *b)
         free(b->bufs[k].head_deadlines);
         free(b->bufs[k].rel_neg_within);
         free(b->bufs[k].open_negs);
+        free(b->bufs[k].head_pos_any);
+        free(b->bufs[k].rel_pos_any);
         free(b->bufs[k].elems);
     }
     free(b);
@@ -103,7 +105,10 @@ static int index_buffers(vp_bundle_t *b)
         bl->rel_neg_within = calloc(n ? n : 1, sizeof(uint32_t));
         bl->open_negs = calloc(n ? n : 1, sizeof(uint32_t));
         bl->elems = calloc(n ? n : 1, sizeof(uint32_t));
-        if (!bl->head_deadlines || !bl->rel_neg_within || !bl->open_negs || !bl->elems)
+        bl->head_pos_any = calloc(n ? n : 1, sizeof(vp_deadline));
+        bl->rel_pos_any = calloc(n ? n : 1, sizeof(uint32_t));
+        if (!bl->head_deadlines || !bl->rel_neg_within || !bl->open_negs || !bl->elems ||
+            !bl->head_pos_any || !bl->rel_pos_any)
             return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -112,7 +117,12 @@ static int index_buffers(vp_bundle_t *b)
         bl->elems[bl->n_elems++] = (uint32_t)i;
         if (el->buf != VP_BUF_STREAM)
             b->has_http = 1;
-        if (el->kind == VP_EK_HEAD_NEG && el->max_end != UINT64_MAX) {
+        if (el->anybyte && el->kind == VP_EK_HEAD_POS) {
+            vp_deadline d = {el->max_end, (uint32_t)i};
+            bl->head_pos_any[bl->n_head_pos_any++] = d;
+        } else if (el->anybyte && el->kind == VP_EK_REL_POS) {
+            bl->rel_pos_any[bl->n_rel_pos_any++] = (uint32_t)i;
+        } else if (el->kind == VP_EK_HEAD_NEG && el->max_end != UINT64_MAX) {
             vp_deadline d = {el->max_end, (uint32_t)i};
             bl->head_deadlines[bl->n_head_deadlines++] = d;
         } else if (el->kind == VP_EK_HEAD_NEG ||
@@ -122,9 +132,12 @@ static int index_buffers(vp_bundle_t *b)
             bl->rel_neg_within[bl->n_rel_neg_within++] = (uint32_t)i;
         }
     }
-    for (int k = 0; k < VP_BUF_COUNT; k++)
+    for (int k = 0; k < VP_BUF_COUNT; k++) {
         qsort(b->bufs[k].head_deadlines, b->bufs[k].n_head_deadlines, sizeof(vp_deadline),
               cmp_deadline);
+        qsort(b->bufs[k].head_pos_any, b->bufs[k].n_head_pos_any, sizeof(vp_deadline),
+              cmp_deadline);
+    }
     b->http_rules = calloc(b->m.n_rules ? b->m.n_rules : 1, sizeof(uint32_t));
     if (!b->http_rules)
         return -1;

@@ -377,9 +377,35 @@ static void relneg_add_candidate(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uin
         cx->pending++;
 }
 
+/* A relative isdataat holds once the byte at E + distance has arrived; only
+ * the earliest E matters, since the element ends its chain. */
+static void anybyte_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
+{
+    const vp_elem *el = elem(s, ci);
+    uint64_t at = E + (uint64_t)el->distance + 1;
+    if (at <= now) {
+        member_found(s, cx, ci, at, now);
+        return;
+    }
+    relpos_state st;
+    if (!relpos_at(s, el, 1, &st))
+        return;
+    if (!*st.have_min) {
+        *st.have_min = 1;
+        *st.min_end = E;
+        cx->armed_any++;
+    } else if (E < *st.min_end) {
+        *st.min_end = E;
+    }
+}
+
 static void relpos_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
+    if (el->anybyte) {
+        anybyte_add_prev(s, cx, ci, E, now);
+        return;
+    }
     ring raw;
     if (el->raw_bits && raw_ring_of(s, el, 0, &raw)) {
         /* Occurrences seen before E was known can pair with it now. */
@@ -593,6 +619,54 @@ static int relneg_next(vp_stream_t *s, uint32_t ci, uint64_t *deadline, uint64_t
     return 1;
 }
 
+/* Next absolute isdataat whose byte is due. */
+static int headpos_any_next(vp_stream_t *s, vp_bufctx *cx, uint64_t *at)
+{
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
+    while (cx->next_head_pos_any < bl->n_head_pos_any) {
+        const vp_deadline *d = &bl->head_pos_any[cx->next_head_pos_any];
+        if (elem_is_live(s, elem(s, d->elem))) {
+            *at = d->at;
+            return 1;
+        }
+        cx->next_head_pos_any++;
+    }
+    return 0;
+}
+
+static void anybyte_disarm(vp_stream_t *s, vp_bufctx *cx, const vp_elem *el)
+{
+    relpos_state st;
+    if (relpos_at(s, el, 0, &st) && *st.have_min) {
+        *st.have_min = 0;
+        cx->armed_any--;
+    }
+}
+
+/* Earliest armed relative isdataat: the position its byte completes. */
+static int relpos_any_next(vp_stream_t *s, vp_bufctx *cx, uint64_t *at, uint32_t *which)
+{
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
+    int found = 0;
+    for (size_t i = 0; i < bl->n_rel_pos_any; i++) {
+        const vp_elem *el = elem(s, bl->rel_pos_any[i]);
+        relpos_state st;
+        if (!relpos_at(s, el, 0, &st) || !*st.have_min)
+            continue;
+        if (!elem_is_live(s, el)) {
+            anybyte_disarm(s, cx, el);
+            continue;
+        }
+        uint64_t due = *st.min_end + (uint64_t)el->distance + 1;
+        if (!found || due < *at) {
+            *at = due;
+            *which = bl->rel_pos_any[i];
+            found = 1;
+        }
+    }
+    return found;
+}
+
 static void relneg_decide(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E,
                           uint64_t deadline)
 {
@@ -628,7 +702,7 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
         uint64_t best = UINT64_MAX, E = 0;
         int which = -1;  /* -2 head deadline, -3 deferred, else REL_NEG element */
         size_t def = 0;
-        uint64_t at;
+        uint64_t at = 0;
         if (headneg_next(s, cx, &at)) {
             best = at;
             which = -2;
@@ -647,13 +721,31 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
                 which = (int)bl->rel_neg_within[i];
             }
         }
+        if (headpos_any_next(s, cx, &at) && at < best) {
+            best = at;
+            which = -4;
+        }
+        uint32_t armed = 0;
+        if (cx->armed_any && relpos_any_next(s, cx, &at, &armed) && at < best) {
+            best = at;
+            which = -5;
+        }
         if (which == -1 || best > upto || (best == upto && !inclusive))
             break;
         if (which == -2) {
             const vp_elem *el = elem(s, bl->head_deadlines[cx->next_head_deadline].elem);
             cx->next_head_deadline++;
-            if (!headneg_killed(s, el))
+            /* isdataat negated: data reached its byte, which kills it */
+            if (!headneg_killed(s, el) && !el->anybyte)
                 chain_complete(s, cx, el->chain, best);
+        } else if (which == -4) {
+            const vp_elem *el = elem(s, bl->head_pos_any[cx->next_head_pos_any++].elem);
+            /* the byte at min_start arrived, unless it fell into a gap */
+            if (el->min_start >= cx->seg_base)
+                chain_complete(s, cx, el->chain, best);
+        } else if (which == -5) {
+            anybyte_disarm(s, cx, elem(s, armed));
+            chain_complete(s, cx, elem(s, armed)->chain, best);
         } else if (which == -3) {
             decide_deferred(s, cx, def);
         } else {
@@ -742,6 +834,7 @@ void vp_chain_gap(vp_stream_t *s, vp_bufctx *cx, uint64_t g0, uint64_t g1)
     reset_args a = {cx->buf, g1};
     vp_state_foreach(s, reset_if_on_buffer, &a);
     cx->pending = 0;
+    cx->armed_any = 0;
     cx->flushed_to = g1;
 }
 
@@ -819,8 +912,13 @@ void vp_chain_close(vp_stream_t *s, vp_bufctx *cx)
             continue;
         }
         relneg_state st;
-        if (relneg_at(s, el, 0, &st) && *st.have_end && (!*st.have_kill || (int64_t)*st.max_kill_start <
-                                                   (int64_t)*st.max_end + el->distance))
+        if (!relneg_at(s, el, 0, &st) || !*st.have_end)
+            continue;
+        /* isdataat negated: the buffer ended before the byte at E + distance */
+        int holds = el->anybyte ? end <= *st.max_end + (uint64_t)el->distance
+                                : (!*st.have_kill || (int64_t)*st.max_kill_start <
+                                                         (int64_t)*st.max_end + el->distance);
+        if (holds)
             chain_complete(s, cx, el->chain, end);
     }
 }

@@ -101,7 +101,7 @@ vp_status vp_compile_atoms(const vp_bundle_t *b, int buf, const uint8_t *mask, h
         goto out;
     }
     for (size_t i = 0; i < m->n_atoms; i++) {
-        if ((int)VP_BUF_OF(m->atoms[i].flags) != buf || (m->atoms[i].flags & VP_A_ANOMALY) ||
+        if ((int)VP_BUF_OF(m->atoms[i].flags) != buf || (m->atoms[i].flags & VP_A_NOT_PATTERN) ||
             (mask && !mask[i]))
             continue;
         exprs[n] = vp_model_str(m, m->atoms[i].expr);
@@ -128,7 +128,7 @@ out:
 static int buffer_has_patterns(const vp_bundle_t *b, int buf)
 {
     for (size_t i = 0; i < b->m.n_atoms; i++)
-        if ((int)VP_BUF_OF(b->m.atoms[i].flags) == buf && !(b->m.atoms[i].flags & VP_A_ANOMALY))
+        if ((int)VP_BUF_OF(b->m.atoms[i].flags) == buf && !(b->m.atoms[i].flags & VP_A_NOT_PATTERN))
             return 1;
     return 0;
 }

@@ -160,7 +160,7 @@ static vp_status choose_databases(vp_engine_t *e, vp_error_t **err)
         hs_database_t *shared = buf == VP_BUF_STREAM ? b->db : b->bufs[buf].db;
         size_t total = 0, in_use = 0;
         for (size_t a = 0; a < m->n_atoms; a++)
-            if ((int)VP_BUF_OF(m->atoms[a].flags) == buf && !(m->atoms[a].flags & VP_A_ANOMALY)) {
+            if ((int)VP_BUF_OF(m->atoms[a].flags) == buf && !(m->atoms[a].flags & VP_A_NOT_PATTERN)) {
                 total++;
                 in_use += used[a];
             }

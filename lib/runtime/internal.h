@@ -36,6 +36,10 @@ typedef struct vp_buflists {
     size_t n_rel_neg_within;
     uint32_t *open_negs;        /* negations decided at the buffer's end */
     size_t n_open_negs;
+    vp_deadline *head_pos_any;  /* absolute isdataat: holds when the buffer reaches `at` */
+    size_t n_head_pos_any;
+    uint32_t *rel_pos_any;      /* relative isdataat (positive) */
+    size_t n_rel_pos_any;
     uint32_t *elems;            /* every element on this buffer */
     size_t n_elems;
 } vp_buflists;
@@ -126,6 +130,8 @@ typedef struct vp_bufctx {
     uint64_t flushed_to;        /* deadlines up to here are decided */
     size_t next_head_deadline;
     size_t pending;             /* REL_NEG candidates waiting for their deadline */
+    size_t next_head_pos_any;
+    size_t armed_any;           /* relative isdataat elements waiting for their byte */
     uint64_t map_d0, map_r0;    /* buffer position map_d0 is stream offset map_r0 */
 } vp_bufctx;
 

@@ -143,8 +143,24 @@ static void gen_cond(rng *g, const dc_set *set, dc_rule *r, size_t k)
     memset(c, 0, sizeof(*c));
     r->flags[k][0] = '\0';
     r->as_hex[k] = 0;
-    /* Relative only after a positive condition, and never a regex. */
-    int relative = k > 0 && !r->conds[k - 1].negate && chance(g, 60);
+    /* Relative only after a positive condition that does not end its chain
+     * (isdataat, endswith), and never a regex. */
+    const orc_cond *prev = k > 0 ? &r->conds[k - 1] : NULL;
+    int relative = prev && !prev->negate && !prev->is_dataat && !prev->endswith &&
+                   chance(g, 60);
+    int64_t scale = set->big ? 100 : 1;
+    if (chance(g, 10)) {
+        r->pat[k][0] = '\0';
+        c->is_dataat = 1;
+        if (relative) {
+            c->has_distance = 1;
+            c->distance = range(g, 0, 15 * scale);
+        } else {
+            c->dataat = chance(g, 50) ? range(g, 0, 40 * scale) : range(g, 0, 400 * scale);
+        }
+        c->negate = chance(g, 40);
+        return;
+    }
     c->is_regex = !relative && chance(g, 25);
     if (c->is_regex) {
         const regex_kind *rk = &PICK(g, regexes);
@@ -170,7 +186,6 @@ static void gen_cond(rng *g, const dc_set *set, dc_rule *r, size_t k)
         r->as_hex[k] = chance(g, 15);
     }
     int64_t minlen = c->is_regex ? 1 : (int64_t)c->len;
-    int64_t scale = set->big ? 100 : 1;
     if (relative) {
         int which = (int)range(g, 0, 2); /* distance, within, both */
         if (which != 1) {
@@ -208,6 +223,7 @@ static void gen_cond(rng *g, const dc_set *set, dc_rule *r, size_t k)
         }
     }
     c->negate = chance(g, relative ? 30 : 20);
+    c->endswith = !c->negate && chance(g, 8);
 }
 
 void dc_gen_set(uint64_t seed, uint64_t index, dc_set *set)
@@ -268,6 +284,8 @@ static void plant(rng *g, const dc_set *set, buf *o, int near)
     const dc_rule *r = &set->rules[next64(g) % set->n_rules];
     size_t k = (size_t)(next64(g) % r->n_conds);
     const orc_cond *c = &r->conds[k];
+    if (c->is_dataat)
+        return; /* any byte */
     if (c->is_regex) {
         for (size_t i = 0; i < sizeof(regexes) / sizeof(regexes[0]); i++)
             if (strcmp(regexes[i].re, c->pattern) == 0) {
@@ -435,6 +453,14 @@ int dc_set_yaml(const dc_set *set, char *dst, size_t cap)
         emit(&o, "    match:\n");
         for (size_t k = 0; k < r->n_conds; k++) {
             const orc_cond *c = &r->conds[k];
+            if (c->is_dataat) {
+                emit(&o, "      - isdataat: %" PRId64 "\n", c->has_distance ? c->distance : c->dataat);
+                if (c->has_distance)
+                    emit(&o, "        relative: true\n");
+                if (c->negate)
+                    emit(&o, "        negate: true\n");
+                continue;
+            }
             if (c->is_regex) {
                 emit(&o, "      - regex: '%s'\n", c->pattern);
                 if (c->flags)
@@ -461,6 +487,8 @@ int dc_set_yaml(const dc_set *set, char *dst, size_t cap)
                 emit(&o, "        within: %" PRId64 "\n", c->within);
             if (c->negate)
                 emit(&o, "        negate: true\n");
+            if (c->endswith)
+                emit(&o, "        endswith: true\n");
         }
     }
     return o.overflow ? -1 : 0;
@@ -819,7 +847,10 @@ static int rule_valid(const dc_rule *r)
     for (size_t k = 0; k < r->n_conds; k++) {
         const orc_cond *c = &r->conds[k];
         int rel = c->has_distance || c->has_within;
-        if (rel && (k == 0 || r->conds[k - 1].negate || c->is_regex))
+        if (rel && (k == 0 || r->conds[k - 1].negate || c->is_regex ||
+                    r->conds[k - 1].is_dataat || r->conds[k - 1].endswith))
+            return 0;
+        if (c->is_dataat && (c->has_within || c->has_offset || c->has_depth || c->distance < 0))
             return 0;
         if (!c->is_regex && ((c->has_within && c->within < (int64_t)c->len) ||
                              (c->has_depth && c->depth < (int64_t)c->len)))
@@ -932,6 +963,8 @@ static int shrink_step(dc_set *set, dc_stream *st)
                 TRY_SET(FIELD(nocase) = 0);
             if (c->negate)
                 TRY_SET(FIELD(negate) = 0);
+            if (c->endswith)
+                TRY_SET(FIELD(endswith) = 0);
             if (set->rules[i].as_hex[k])
                 TRY_SET(s2.rules[i].as_hex[k] = 0);
             if (set->rules[i].flags[k][0])

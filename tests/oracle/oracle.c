@@ -23,6 +23,11 @@
  *    nor can a relative window that does not lie in the segment of E (before
  *    it, or after a gap that follows it): no relative chain spans a gap.
  *
+ *  - isdataat N is a pattern that matches every byte, in the one-byte window
+ *    [N, N + 1] (absolute) or [E + N, E + N + 1] (relative): it holds when
+ *    that byte arrived, its negation when the stream ended before it.
+ *  - endswith keeps only the matches that end exactly where the stream ends.
+ *
  * When does the rule become true?  Every element of a chain is known at a
  * "decision point": a match at its end e, a negation at the end of its window
  * (the end of the stream when the window is open or reaches past it).  A chain
@@ -166,6 +171,41 @@ static int regex_spans(const orc_cond *c, const stream *st, spans *out, char *er
     return rc;
 }
 
+/* isdataat: every byte is a match. */
+static int byte_spans(const stream *st, spans *out)
+{
+    for (size_t g = 0; g < st->n; g++)
+        for (size_t i = 0; i < st->segs[g].len; i++)
+            if (push(out, st->start[g] + (int64_t)i, st->start[g] + (int64_t)i + 1, g))
+                return -1;
+    return 0;
+}
+
+/* endswith: drop the matches that do not end at the end of the stream. */
+static void keep_stream_end(spans *l, int64_t end)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].e == end)
+            l->v[k++] = l->v[i];
+    l->n = k;
+}
+
+/* isdataat as the window of a one-byte match. */
+static orc_cond dataat_window(const orc_cond *c)
+{
+    orc_cond w = *c;
+    if (c->has_distance) {
+        w.has_within = 1;
+        w.within = 1;
+    } else {
+        w.has_offset = w.has_depth = 1;
+        w.offset = c->dataat;
+        w.depth = 1;
+    }
+    return w;
+}
+
 /* ------------------------------------------------------------ windows */
 
 static int is_relative(const orc_cond *c) { return c->has_distance || c->has_within; }
@@ -295,10 +335,14 @@ int orc_eval(const orc_cond *conds, size_t n, const orc_segment *segs, size_t n_
     stream st = {segs, n_segs, calloc(n_segs + 1, sizeof(int64_t)), 0};
     spans *all = calloc(n + 1, sizeof(spans));
     int64_t **cost = calloc(n + 1, sizeof(int64_t *));
-    if (!st.start || !all || !cost)
+    orc_cond *own = calloc(n + 1, sizeof(orc_cond)); /* conds with isdataat as windows */
+    if (!st.start || !all || !cost || !own)
         goto done;
     for (size_t i = 0; i < n; i++) { /* the compiler's rules, which the chains rely on */
-        if (is_relative(&conds[i]) && (i == 0 || conds[i - 1].negate || conds[i].is_regex)) {
+        own[i] = conds[i].is_dataat ? dataat_window(&conds[i]) : conds[i];
+        if (is_relative(&conds[i]) &&
+            (i == 0 || conds[i - 1].negate || conds[i].is_regex || conds[i - 1].is_dataat ||
+             conds[i - 1].endswith)) {
             snprintf(err, err_len, "condition %zu: a relative condition must follow a positive "
                      "one and cannot be a regex", i);
             goto done;
@@ -309,9 +353,13 @@ int orc_eval(const orc_cond *conds, size_t n, const orc_segment *segs, size_t n_
         st.end += (int64_t)segs[g].len + (int64_t)segs[g].gap;
     }
     for (size_t i = 0; i < n; i++) {
-        if (conds[i].is_regex ? regex_spans(&conds[i], &st, &all[i], err, err_len)
-                              : content_spans(&conds[i], &st, &all[i]))
+        int bad = conds[i].is_dataat ? byte_spans(&st, &all[i])
+                  : conds[i].is_regex ? regex_spans(&conds[i], &st, &all[i], err, err_len)
+                                      : content_spans(&conds[i], &st, &all[i]);
+        if (bad)
             goto done;
+        if (conds[i].endswith)
+            keep_stream_end(&all[i], st.end);
         cost[i] = malloc((all[i].n + 1) * sizeof(int64_t));
         if (!cost[i])
             goto done;
@@ -321,7 +369,7 @@ int orc_eval(const orc_cond *conds, size_t n, const orc_segment *segs, size_t n_
         size_t b = a + 1;
         while (b < n && is_relative(&conds[b]))
             b++;
-        int64_t t = chain_point(conds, a, b, all, &st, cost);
+        int64_t t = chain_point(own, a, b, all, &st, cost);
         if (t == NEVER) {
             fire = NEVER;
             break;
@@ -343,6 +391,7 @@ done:
         free(cost[i]);
     free(cost);
     free(all);
+    free(own);
     free(st.start);
     return rc;
 }

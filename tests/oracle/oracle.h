@@ -27,6 +27,13 @@ typedef struct orc_cond {
     int has_offset, has_depth, has_distance, has_within;
     int64_t offset, depth, distance, within;
     int negate;
+    /* isdataat: the stream has a byte (not lost in a gap) at position `dataat`,
+     * or with has_distance at E + distance (`distance` is then that N and
+     * there is no pattern); such a condition ends its chain. */
+    int is_dataat;
+    int64_t dataat;
+    /* endswith: only matches that end where the stream ends count. */
+    int endswith;
 } orc_cond;
 
 /* A stream is a list of segments: `len` bytes of data, then `gap` lost bytes

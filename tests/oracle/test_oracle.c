@@ -4,9 +4,9 @@
  * cases the differential test relies on.  No engine here.
  *
  * A rule is written compactly: conditions separated by ';', each a pattern
- * followed by ",key=value" modifiers.  A pattern is content bytes, or
- * /regex/flags.  Keys: offset depth distance within (numbers), nocase and
- * negate (no value).  In the stream, each '~' is a gap of `gap` bytes.
+ * followed by ",key=value" modifiers.  A pattern is content bytes,
+ * /regex/flags, or @N for isdataat N.  Keys: offset depth distance within
+ * (numbers), nocase, negate, endswith and rel (isdataat relative; no value).  In the stream, each '~' is a gap of `gap` bytes.
  */
 #include <check.h>
 #include <stdio.h>
@@ -127,6 +127,28 @@ static const ocase cases[] = {
     {"same, without the gap", "ab;d,distance=-8,within=2,negate", "xxxxxxabxx", 0, 8},
     {"relative negation past a stream without gap", "ab;d,distance=12,negate", "ab", 0, 2},
     {"chain complete before a gap stays complete", "ab;cd,distance=0;zz,negate,depth=4", "abcd~xx", 3, 4},
+    /* isdataat and endswith */
+    {"isdataat: byte 9 exists", "@9", "0123456789", 0, 10},
+    {"isdataat: 9 bytes only", "@9", "012345678", 0, -1},
+    {"isdataat negated: stream shorter", "01;@9,negate", "012345678", 0, 9},
+    {"isdataat negated: byte there", "01;@9,negate", "0123456789", 0, -1},
+    {"isdataat relative", "AB;@2,rel", "xxAB123", 0, 7},
+    {"isdataat relative: too short", "AB;@2,rel", "xxAB12", 0, -1},
+    {"isdataat relative: the earliest E", "AB;@2,rel", "AB1AB12", 0, 5},
+    {"isdataat relative negated", "AB;@2,rel,negate", "xxAB12", 0, 6},
+    {"isdataat relative negated: byte there", "AB;@2,rel,negate", "xxAB123", 0, -1},
+    {"isdataat relative negated: a later E", "AB;@2,rel,negate", "AB1234AB1", 0, 9},
+    {"isdataat: byte lost in a gap", "@3", "ab~cd", 2, -1},
+    {"isdataat: byte after a gap", "@4", "ab~cd", 2, 5},
+    {"isdataat negated: byte lost in a gap", "@3,negate", "ab~cd", 2, -1},
+    {"isdataat negated: past the end after a gap", "@9,negate", "ab~cd", 2, 6},
+    {"isdataat relative: byte in a gap", "ab;@1,rel", "ab~cd", 2, -1},
+    {"isdataat relative negated: gap after E", "ab;@0,rel,negate", "ab~", 2, -1},
+    {"endswith", "END,endswith", "xxENDyyEND", 0, 10},
+    {"endswith: one byte more", "END,endswith", "xxENDyyEND!", 0, -1},
+    {"endswith before a final gap", "END,endswith", "xEND~", 3, -1},
+    {"endswith on a relative content", "a;b,distance=0,endswith", "abab", 0, 4},
+    {"endswith on a regex", "/b+/,endswith", "abbab", 0, 5},
 };
 
 /* ------------------------------------------------------------ parsing */
@@ -157,6 +179,10 @@ static void parse_rule(const char *text, parsed *p)
             *end = '\0';
             pat++;
         }
+        if (pat[0] == '@') {
+            c->is_dataat = 1;
+            c->dataat = strtoll(pat + 1, NULL, 10);
+        }
         snprintf(p->pat[p->n], sizeof(p->pat[0]), "%s", pat);
         c->pattern = p->pat[p->n];
         c->len = strlen(pat);
@@ -170,6 +196,10 @@ static void parse_rule(const char *text, parsed *p)
                 c->nocase = 1;
             else if (!strcmp(mod, "negate"))
                 c->negate = 1;
+            else if (!strcmp(mod, "endswith"))
+                c->endswith = 1;
+            else if (!strcmp(mod, "rel"))
+                c->has_distance = 1, c->distance = c->dataat;
             else if (!strcmp(mod, "offset"))
                 c->has_offset = 1, c->offset = v;
             else if (!strcmp(mod, "depth"))

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/common/buffers.h"
 #include "lib/common/bundle_codec.h"
 #include "lib/common/bytes.h"
 #include "lib/common/crc32.h"
@@ -942,6 +943,127 @@ START_TEST(test_crafted)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- isdataat atoms */
+
+/* One rule: "ab" on the stream, then an any-byte condition (isdataat 2,
+ * relative); a second rule: absolute negated isdataat 5 on http.uri. */
+static void anybyte_model(vp_model *m, int with_pattern)
+{
+    memset(m, 0, sizeof *m);
+    m->serial = 1;
+    static const char pool[] = "\0r\0ab\0n\0";
+    m->strings = dup_mem(pool, sizeof pool - 1);
+    m->strings_len = sizeof pool - 1;
+    m->ruleset = 1;
+    vp_matom atoms[3] = {
+        { .expr = 3, .flags = 0 },
+        { .expr = 0, .flags = VP_A_ANYBYTE },
+        { .expr = 0, .flags = VP_A_ANYBYTE | ((uint32_t)VP_BUF_URI << VP_BUF_SHIFT) },
+    };
+    if (!with_pattern)
+        atoms[0].flags = (uint32_t)VP_BUF_URI << VP_BUF_SHIFT;
+    m->atoms = dup_mem(atoms, sizeof atoms);
+    m->n_atoms = 3;
+    vp_mcond conds[3] = {
+        { .atom = 0, .length = 2 },
+        { .atom = 1, .flags = VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN, .length = 1, .distance = 2,
+          .within = 1 },
+        { .atom = 2, .flags = VP_C_NEGATE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH |
+                              ((uint32_t)VP_BUF_URI << VP_BUF_SHIFT),
+          .length = 1, .offset = 5, .depth = 1 },
+    };
+    if (!with_pattern) { /* no stream pattern at all: then no stream database */
+        conds[0] = (vp_mcond){ .atom = 1, .flags = VP_C_HAS_OFFSET | VP_C_HAS_DEPTH, .length = 1,
+                               .offset = 3, .depth = 1 };
+        conds[1] = (vp_mcond){ .atom = 1, .flags = VP_C_NEGATE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH,
+                               .length = 1, .offset = 9, .depth = 1 };
+    }
+    m->conds = dup_mem(conds, sizeof conds);
+    m->n_conds = 3;
+    vp_mrule rules[2] = {
+        { .id = 1, .severity = VP_SEV_LOW, .action = VP_ACTION_BLOCK, .proto = VP_PROTO_TCP,
+          .direction = VP_DIR_TO_SERVER, .modes = MODES_BOTH, .cvss10 = -1, .name = 6,
+          .cond_first = 0, .cond_count = 2 },
+        { .id = 2, .severity = VP_SEV_LOW, .action = VP_ACTION_BLOCK, .proto = VP_PROTO_TCP,
+          .direction = VP_DIR_TO_SERVER, .modes = MODES_BOTH, .cvss10 = -1, .name = 6,
+          .cond_first = 2, .cond_count = 1 },
+    };
+    m->rules = dup_mem(rules, sizeof rules);
+    m->n_rules = 2;
+    if (with_pattern) {
+        m->hs_stream_db = dup_mem("not-a-real-db", 13);
+        m->hs_stream_db_len = 13;
+    }
+}
+
+typedef struct anybyte_case {
+    const char *what;
+    int with_pattern;
+    void (*mutate)(vp_model *m);
+    vp_status want;
+} anybyte_case;
+
+static void ab_none(vp_model *m) { (void)m; }
+static void ab_expr(vp_model *m) { m->atoms[1].expr = 3; }
+static void ab_caseless(vp_model *m) { m->atoms[1].flags |= VP_A_CASELESS; }
+static void ab_anomaly_buf(vp_model *m)
+{
+    m->atoms[2].flags = VP_A_ANYBYTE | ((uint32_t)VP_BUF_ANOMALY << VP_BUF_SHIFT);
+    m->conds[2].flags = (m->conds[2].flags & ~(uint32_t)VP_BUF_MASK) |
+                        ((uint32_t)VP_BUF_ANOMALY << VP_BUF_SHIFT);
+}
+static void ab_length(vp_model *m) { m->conds[1].length = 2; }
+static void ab_within(vp_model *m) { m->conds[1].within = 2; }
+static void ab_negative(vp_model *m) { m->conds[1].distance = -1; }
+static void ab_depth(vp_model *m) { m->conds[2].depth = 2; }
+static void ab_nocase(vp_model *m) { m->conds[2].flags |= VP_C_NOCASE; }
+static void ab_both_windows(vp_model *m) { m->conds[1].flags |= VP_C_HAS_OFFSET; }
+static void ab_relative_after(vp_model *m)
+{
+    /* rule 1 takes the third condition too, made relative to the any-byte one */
+    m->rules[0].cond_count = 3;
+    m->rules[1].cond_first = 0;
+    m->rules[1].cond_count = 1;
+    m->conds[2] = (vp_mcond){ .atom = 0, .flags = VP_C_HAS_DISTANCE, .length = 2 };
+    m->rules[1].cond_first = 2;
+    m->n_rules = 1;
+}
+
+static const anybyte_case anybyte_cases[] = {
+    { "valid", 1, ab_none, VP_OK },
+    { "valid, no stream pattern, no database", 0, ab_none, VP_OK },
+    { "expression not empty", 1, ab_expr, VP_E_BUNDLE_FORMAT },
+    { "other atom flag", 1, ab_caseless, VP_E_BUNDLE_FORMAT },
+    { "anomaly buffer", 1, ab_anomaly_buf, VP_E_BUNDLE_FORMAT },
+    { "length 2", 1, ab_length, VP_E_BUNDLE_FORMAT },
+    { "within 2", 1, ab_within, VP_E_BUNDLE_FORMAT },
+    { "negative distance", 1, ab_negative, VP_E_BUNDLE_FORMAT },
+    { "depth 2", 1, ab_depth, VP_E_BUNDLE_FORMAT },
+    { "nocase", 1, ab_nocase, VP_E_BUNDLE_FORMAT },
+    { "absolute and relative window", 1, ab_both_windows, VP_E_BUNDLE_FORMAT },
+    { "relative condition after it", 1, ab_relative_after, VP_E_BUNDLE_FORMAT },
+};
+
+START_TEST(test_anybyte)
+{
+    const anybyte_case *c = &anybyte_cases[_i];
+    vp_model m;
+    anybyte_model(&m, c->with_pattern);
+    c->mutate(&m);
+    blob b = encode_model(&m);
+    vp_model_free(&m);
+    char msg[256] = "";
+    int64_t off = -2;
+    vp_status st = decode_blob(&b, &off, msg, sizeof msg);
+    ck_assert_msg(st == c->want, "%s: status %d, want %d (%s @%lld)", c->what, (int)st,
+                  (int)c->want, msg, (long long)off);
+    if (st != VP_OK)
+        ck_assert_msg(off > 0 && (size_t)off < b.len, "%s: error offset %lld", c->what,
+                      (long long)off);
+    free(b.p);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- crafted layouts */
 
 START_TEST(test_trailing_bytes)
@@ -1176,6 +1298,8 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_checksums);
     tcase_add_loop_test(tc, test_crafted, 0, (int)(sizeof tampers / sizeof tampers[0]));
+    tcase_add_loop_test(tc, test_anybyte, 0,
+                        (int)(sizeof anybyte_cases / sizeof anybyte_cases[0]));
     tcase_add_test(tc, test_trailing_bytes);
     tcase_add_test(tc, test_padding_not_zero);
     tcase_add_test(tc, test_unknown_optional_sections);

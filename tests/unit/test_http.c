@@ -31,7 +31,11 @@ static const char *rules =
     "  - {id: 19, name: header limit, severity: low, direction: any, match: [{anomaly: http.header.limit}]}\n"
     "  - {id: 20, name: decompress limit, severity: low, direction: any, match: [{anomaly: http.body.decompression_limit}]}\n"
     "  - {id: 21, name: mixed, severity: low, match: [{content: RAWX}, {content: /mix, buffer: http.uri}]}\n"
-    "  - {id: 22, name: mixed2, severity: low, match: [{content: RAWY}, {content: /p, buffer: http.uri}, {content: Z-Key, buffer: http.header}]}\n";
+    "  - {id: 22, name: mixed2, severity: low, match: [{content: RAWY}, {content: /p, buffer: http.uri}, {content: Z-Key, buffer: http.header}]}\n"
+    "  - {id: 30, name: uri endswith, severity: low, match: [{content: .jsp, buffer: http.uri, endswith: true}]}\n"
+    "  - {id: 31, name: long uri, severity: low, match: [{content: /longuri, buffer: http.uri, depth: 8}, {isdataat: 40, buffer: http.uri}]}\n"
+    "  - {id: 32, name: body tail, severity: low, match: [{content: BODYX, buffer: http.request_body}, {isdataat: 3, relative: true, negate: true, buffer: http.request_body}]}\n"
+    "  - {id: 33, name: last header, severity: low, match: [{content: \"X-End: zz\\r\\n\", buffer: http.header, endswith: true}]}\n";
 
 static vpt_engine eng;
 
@@ -141,6 +145,18 @@ static const http_case cases[] = {
     {"response until close", "HTTP/1.0 200 OK\r\n\r\nhello root:x:0:0 world", VP_DIR_TO_CLIENT, {13}},
     {"uri and body in one message", "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n<?php x()", VP_DIR_TO_SERVER, {18}},
     {"uri and body in two messages", "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nokPOST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n<?php", VP_DIR_TO_SERVER, {0}},
+    /* isdataat and endswith: the end is the end of the buffer in that message */
+    {"uri endswith", "GET /a/b.jsp HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {30}},
+    {"uri endswith: query after", "GET /a/b.jsp?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {0}},
+    {"uri endswith: normalized", "GET /a/b.js%70 HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {30}},
+    {"uri longer than 40", "GET /longuri/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {31}},
+    {"uri of 40 bytes", "GET /longuri/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {0}},
+    {"body tail", "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nxxxBODYXabc", VP_DIR_TO_SERVER, {32}},
+    {"body tail too long", "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\nxxxBODYXabcd", VP_DIR_TO_SERVER, {0}},
+    {"body tail, next request follows", "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\nBODYXabcGET / HTTP/1.1\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {32}},
+    {"body tail, chunked", "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nBOD\r\n3\r\nYXa\r\n0\r\n\r\n", VP_DIR_TO_SERVER, {32}},
+    {"last header", "GET / HTTP/1.1\r\nHost: a\r\nX-End: zz\r\n\r\n", VP_DIR_TO_SERVER, {33}},
+    {"last header: another follows", "GET / HTTP/1.1\r\nX-End: zz\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {0}},
     {"bare LF lines", "GET /etc/passwd HTTP/1.1\nHost: evil.example\n\n", VP_DIR_TO_SERVER, {1, 7}},
     /* fallback: raw rules keep working */
     {"not HTTP", "\x16\x03\x01 RAWMARK /etc/passwd", VP_DIR_TO_SERVER, {17}},

@@ -209,9 +209,35 @@ static const diag_case diag_cases[] = {
 
     /* conditions */
     {HEAD "    match:\n      - offset: 1\n", E, VP_D_CONDITION, 7, 9, 5,
-     "a condition needs one of content, hex or regex"},
+     "a condition needs one of content, hex, regex, anomaly or isdataat"},
     {HEAD "    match:\n      - content: a\n        regex: b\n", E, VP_D_CONDITION, 7, 9, 5,
-     "a condition must have exactly one of content, hex or regex, got content and regex"},
+     "a condition must have exactly one of content, hex, regex, anomaly or isdataat, got content "
+     "and regex"},
+    {HEAD "    match:\n      - isdataat: -1\n", E, VP_D_TYPE, 7, 19, 5,
+     "isdataat must be a non-negative integer, got \"-1\""},
+    {HEAD "    match:\n      - isdataat: 4\n        depth: 2\n", E, VP_D_CONDITION, 8, 9, 5,
+     "isdataat takes no offset, depth, distance or within (its value is the position; "
+     "relative: true counts it from the previous match)"},
+    {HEAD "    match:\n      - isdataat: 4\n        nocase: true\n", E, VP_D_CONDITION, 8, 9, 5,
+     "nocase does not apply to isdataat"},
+    {HEAD "    match:\n      - content: a\n        relative: true\n", E, VP_D_CONDITION, 8, 9, 5,
+     "relative applies to isdataat only (use distance/within for a pattern)"},
+    {HEAD "    match:\n      - isdataat: 1\n        endswith: true\n", E, VP_D_CONDITION, 8, 9, 5,
+     "endswith applies to content, hex and regex only"},
+    {HEAD "    match:\n      - content: a\n        endswith: yes\n", E, VP_D_TYPE, 8, 19, 5,
+     "endswith must be true or false, got \"yes\""},
+    {HEAD "    match:\n      - content: a\n        negate: true\n        endswith: true\n", E,
+     VP_D_CONDITION, 9, 9, 5,
+     "endswith cannot be combined with negate: a pattern that does not occur has no end to "
+     "place"},
+    {HEAD "    match:\n      - content: a\n      - isdataat: 1\n        relative: true\n"
+          "      - content: b\n        distance: 0\n", E, VP_D_CONDITION, 10, 9, 5,
+     "a relative condition cannot follow isdataat or endswith: they end their chain"},
+    {HEAD "    match:\n      - content: a\n        endswith: true\n      - content: b\n"
+          "        within: 4\n", E, VP_D_CONDITION, 9, 9, 5,
+     "a relative condition cannot follow isdataat or endswith: they end their chain"},
+    {HEAD "    match:\n      - isdataat: 1\n        relative: true\n", E, VP_D_CONDITION, 7, 9, 5,
+     "the first condition cannot be relative (distance/within)"},
     {HEAD "    match:\n      - content: \"\"\n", E, VP_D_TYPE, 7, 18, 5,
      "content must be a non-empty string, got \"\""},
     {HEAD "    match:\n      - hex: \"909\"\n", E, VP_D_TYPE, 7, 14, 5,
