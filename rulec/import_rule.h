@@ -102,6 +102,10 @@ typedef struct imp_cond {
     int relative;       /* relative to the previous match in its buffer */
     int after_switch;   /* Snort 3: first condition after a buffer was selected */
     int startswith;
+    int endswith;       /* the match must end the buffer */
+    int is_dataat;      /* isdataat (also from bsize, urilen, dsize, bufferlen): a byte at
+                           `dataat` (absolute) or at E + dataat (relative) */
+    int64_t dataat;
     int keyword_index;  /* option index, for messages */
 } imp_cond;
 

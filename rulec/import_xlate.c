@@ -171,8 +171,8 @@ static const char *const meta_keywords[] = {
 
 /* Detection keywords the rule language does not have (yet). */
 static const char *const not_yet_keywords[] = {
-    "endswith", "isdataat", "byte_test", "byte_jump", "byte_extract", "byte_math", "dsize",
-    "urilen", "bsize", "bufferlen", "stream_size", "flowint", "base64_decode", "base64_data",
+    "byte_test", "byte_jump", "byte_extract", "byte_math", "stream_size", "flowint",
+    "base64_decode", "base64_data",
     "detection_filter", "app-layer-protocol", "replace", "absent", NULL,
 };
 
@@ -309,14 +309,23 @@ static void content_modifier(xstate *st, imp_cond *c, const char *kw, const char
             c->has_within = 1, c->within = x, c->relative = 1;
     } else if (strcmp(kw, "startswith") == 0) {
         c->startswith = 1;
+    } else if (strcmp(kw, "endswith") == 0) {
+        c->endswith = 1;
     }
 }
 
 static int is_content_modifier(const char *kw)
 {
     static const char *const mods[] = {"nocase", "offset", "depth", "distance", "within",
-                                       "startswith", NULL};
+                                       "startswith", "endswith", NULL};
     return in_list(mods, kw);
+}
+
+/* Content modifiers written without a value. */
+static int is_flag_modifier(const char *kw)
+{
+    return strcmp(kw, "nocase") == 0 || strcmp(kw, "startswith") == 0 ||
+           strcmp(kw, "endswith") == 0;
 }
 
 /* ------------------------------------------------------------ keywords */
@@ -374,7 +383,8 @@ static void kw_content(xstate *st, size_t k, const char *name, const char *v)
                 }
                 if (!*sub)
                     continue;
-                if (is_content_modifier(sub) && strcmp(sub, "startswith") != 0) {
+                if (is_content_modifier(sub) && strcmp(sub, "startswith") != 0 &&
+                    strcmp(sub, "endswith") != 0) {
                     if ((strcmp(sub, "nocase") == 0) != (arg == NULL))
                         ISSUE(st, IMP_REJECT, "syntax", "content sub-option '%s' %s", sub,
                               arg ? "takes no value" : "needs a value");
@@ -812,17 +822,185 @@ static void kw_int_field(xstate *st, const char *kw, const char *v, uint32_t *ou
         *has = 1;
 }
 
-static void kw_dsize(xstate *st, const char *v)
+/* ------------------------------------------------------------ lengths */
+
+/* A condition on how long a buffer is (isdataat, and the length keywords
+ * built from it).  It does not move the position that relative keywords
+ * count from, so the last condition stays what it was. */
+static imp_cond *new_dataat(xstate *st, size_t k, const char *buffer, int64_t pos, int negate)
 {
-    const char *s = v ? v : "";
+    int last = st->last_cond, last_content = st->last_content, sw = st->switched;
+    imp_cond *c = new_cond(st, (int)k);
+    st->last_cond = last;
+    st->last_content = last_content;
+    st->switched = sw;
+    c->after_switch = sw;
+    c->is_dataat = 1;
+    c->len = 1;
+    c->bytes = (uint8_t *)imp_xstrdup("");
+    c->buffer = c->src_buffer = buffer;
+    c->dataat = pos;
+    c->negate = negate;
+    return c;
+}
+
+static const char *skip_blanks(const char *s)
+{
     while (isspace((unsigned char)*s))
         s++;
-    if (strcmp(s, ">0") == 0 || strcmp(s, "> 0") == 0 || strcmp(s, ">=1") == 0) {
-        ISSUE(st, IMP_NOTE, "dsize", "dsize:%s is implied by any content match", s);
+    return s;
+}
+
+/* isdataat:[!]N[,relative][,rawbytes] (Suricata: relative means E + N <= length;
+ * Snort 3: a byte at E + N).  The language's isdataat N is the byte at N. */
+static void kw_isdataat(xstate *st, size_t k, const char *v)
+{
+    char **items = NULL;
+    size_t n = 0;
+    imp_split_commas(v ? v : "", &items, &n);
+    const char *num = n ? skip_blanks(items[0]) : "";
+    int negate = *num == '!';
+    if (negate)
+        num = skip_blanks(num + 1);
+    int relative = 0, bad = 0;
+    for (size_t i = 1; i < n; i++) {
+        const char *o = skip_blanks(items[i]);
+        if (strcmp(o, "relative") == 0)
+            relative = 1;
+        else if (strcmp(o, "rawbytes") != 0) /* raw payload: the stream is raw */
+            bad = 1;
+    }
+    int64_t x;
+    if (bad || parse_position(st, "isdataat", num, &x, 0) != 0) {
+        if (bad)
+            ISSUE(st, IMP_REJECT, "syntax", "isdataat:%s: unknown option", v ? v : "");
+        imp_strv_free(items, n);
         return;
     }
-    ISSUE(st, IMP_REJECT, "dsize", "dsize:%s: payload size tests are not in the rule language",
-          s);
+    imp_strv_free(items, n);
+    const char *buffer = st->cur;
+    if (relative && st->last_cond >= 0 &&
+        !(st->ctx->dialect == IMP_SNORT3 && st->switched))
+        buffer = st->r->conds[st->last_cond].buffer;
+    if (relative && st->ctx->dialect == IMP_SURICATA) {
+        if (x == 0) {
+            if (negate)
+                ISSUE(st, IMP_REJECT, "isdataat", "isdataat:!0,relative can never hold");
+            else
+                ISSUE(st, IMP_NOTE, "isdataat", "isdataat:0,relative always holds");
+            return;
+        }
+        x -= 1; /* E + N <= length: the byte at E + N - 1 */
+    }
+    imp_cond *c = new_dataat(st, k, buffer, x, negate);
+    c->relative = relative;
+    if (st->cur_unavailable && !relative)
+        c->src_buffer = st->cur;
+}
+
+/* A length range: "N", "=N", "<N", ">N", "<=N", ">=N", "A<>B" (exclusive),
+ * "A<=>B" (inclusive); out as lo..hi inclusive, hi -1 when open.  -1 when
+ * the text is none of these. */
+static int parse_length_range(const char *v, int64_t *lo, int64_t *hi)
+{
+    const char *s = skip_blanks(v ? v : "");
+    int64_t a, b;
+    char op[3] = "";
+    size_t i = 0;
+    while (i < 2 && (s[i] == '<' || s[i] == '>' || s[i] == '=' || s[i] == '!'))
+        op[i] = s[i], i++;
+    s = skip_blanks(s + i);
+    char *end;
+    a = strtoll(s, &end, 10);
+    if (end == s || a < 0 || a > 2147483647LL)
+        return -1;
+    s = skip_blanks(end);
+    if (*s == '\0') {
+        if (!op[0] || strcmp(op, "=") == 0)
+            *lo = a, *hi = a;
+        else if (strcmp(op, "<") == 0 && a == 0)
+            *lo = 1, *hi = 0; /* empty: never */
+        else if (strcmp(op, "<") == 0)
+            *lo = 0, *hi = a - 1;
+        else if (strcmp(op, ">") == 0)
+            *lo = a + 1, *hi = -1;
+        else if (strcmp(op, "<=") == 0)
+            *lo = 0, *hi = a;
+        else if (strcmp(op, ">=") == 0)
+            *lo = a, *hi = -1;
+        else
+            return -1; /* "!N": a disjunction */
+        return 0;
+    }
+    if (op[0])
+        return -1;
+    int inclusive = strncmp(s, "<=>", 3) == 0;
+    if (!inclusive && strncmp(s, "<>", 2) != 0)
+        return -1;
+    s = skip_blanks(s + (inclusive ? 3 : 2));
+    b = strtoll(s, &end, 10);
+    if (end == s || b < 0 || b > 2147483647LL || *skip_blanks(end))
+        return -1;
+    *lo = inclusive ? a : a + 1;
+    *hi = inclusive ? b : b - 1;
+    if (*hi < 0)
+        *lo = 1, *hi = 0; /* empty: never */
+    return 0;
+}
+
+/* bsize, urilen, bufferlen, dsize: the buffer's length in lo..hi, as
+ * isdataat lo - 1 and a negated isdataat hi. */
+static void kw_length(xstate *st, size_t k, const char *kw, const char *v)
+{
+    char **items = NULL;
+    size_t n = 0;
+    imp_split_commas(v ? v : "", &items, &n);
+    const char *buffer = st->cur;
+    int bad = n == 0;
+    for (size_t i = 1; i < n && !bad; i++) {
+        const char *o = skip_blanks(items[i]);
+        if (strcmp(kw, "urilen") == 0 && strcmp(o, "raw") == 0)
+            buffer = "http.uri.raw";
+        else if (strcmp(kw, "urilen") == 0 && strcmp(o, "norm") == 0)
+            buffer = "http.uri";
+        else
+            bad = 1;
+    }
+    if (strcmp(kw, "urilen") == 0 && buffer == st->cur)
+        buffer = "http.uri"; /* Suricata: the normalized URI unless raw */
+    if (strcmp(kw, "dsize") == 0)
+        buffer = NULL;
+    int64_t lo = 0, hi = -1;
+    if (!bad && strcmp(kw, "dsize") == 0 && parse_length_range(items[0], &lo, &hi) == 0 &&
+        lo == 1 && hi < 0) {
+        ISSUE(st, IMP_NOTE, "dsize", "dsize:%s is implied by any content match", v);
+        imp_strv_free(items, n);
+        return;
+    }
+    if (bad || parse_length_range(n ? items[0] : "", &lo, &hi) != 0) {
+        ISSUE(st, IMP_REJECT, kw, "%s:%s: a form the rule language cannot say (only N, <N, >N, "
+                                  "<=N, >=N, A<>B, A<=>B)",
+              kw, v ? v : "");
+        imp_strv_free(items, n);
+        return;
+    }
+    imp_strv_free(items, n);
+    if (strcmp(kw, "bsize") == 0 && !st->cur) {
+        ISSUE(st, IMP_REJECT, kw, "bsize without a sticky buffer of the rule language (on the raw payload, or after a buffer keyword the importer does not translate)");
+        return;
+    }
+    if (hi >= 0 && hi < lo) {
+        ISSUE(st, IMP_REJECT, kw, "%s:%s can never hold", kw, v);
+        return;
+    }
+    if (lo == 0 && hi < 0) {
+        ISSUE(st, IMP_NOTE, kw, "%s:%s always holds", kw, v);
+        return;
+    }
+    if (lo >= 1)
+        new_dataat(st, k, buffer, lo - 1, 0);
+    if (hi >= 0)
+        new_dataat(st, k, buffer, hi, 1);
 }
 
 static void handle_option(xstate *st, size_t k)
@@ -860,7 +1038,7 @@ static void handle_option(xstate *st, size_t k)
             ISSUE(st, IMP_REJECT, "syntax", "%s does not follow a content", name);
             return;
         }
-        if ((strcmp(name, "nocase") == 0 || strcmp(name, "startswith") == 0) != (v == NULL)) {
+        if (is_flag_modifier(name) != (v == NULL)) {
             ISSUE(st, IMP_REJECT, "syntax", "%s %s", name, v ? "takes no value" : "needs a value");
             return;
         }
@@ -905,8 +1083,12 @@ static void handle_option(xstate *st, size_t k)
         st->noalert = 1;
     } else if (strcmp(name, "threshold") == 0) {
         kw_threshold(st, v);
-    } else if (strcmp(name, "dsize") == 0) {
-        kw_dsize(st, v);
+    } else if (strcmp(name, "isdataat") == 0) {
+        kw_isdataat(st, k, v);
+    } else if (strcmp(name, "bsize") == 0 || strcmp(name, "dsize") == 0 ||
+               strcmp(name, "bufferlen") == 0 ||
+               (strcmp(name, "urilen") == 0 && ctx->dialect == IMP_SURICATA)) {
+        kw_length(st, k, name, v);
     } else if (strcmp(name, "tag") == 0) {
         ISSUE(st, IMP_NOTE, "tag", "tag:%s ignored (it logs extra packets; no detection meaning)",
               v ? v : "");
@@ -1253,6 +1435,7 @@ static void arrange_conditions(xstate *st)
     if (!n)
         return;
     imp_cond *out = imp_xcalloc(n, sizeof(imp_cond));
+    imp_cond *later = imp_xcalloc(n, sizeof(imp_cond)); /* absolute isdataat of a group */
     char *done = imp_xcalloc(n, 1);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1260,12 +1443,37 @@ static void arrange_conditions(xstate *st)
             continue;
         const char *b = r->conds[i].buffer;
         imp_cond *prev = NULL;
+        int tail_taken = 0; /* prev is followed by isdataat, or has endswith: it ends a chain */
+        size_t n_later = 0;
         for (size_t j = i; j < n; j++) {
             imp_cond *c = &r->conds[j];
             if (done[j] || !((b == NULL && c->buffer == NULL) ||
                              (b && c->buffer && strcmp(b, c->buffer) == 0)))
                 continue;
             done[j] = 1;
+            if (c->is_dataat) {
+                /* isdataat does not move the position: it ends a chain, or
+                 * stands alone (then after the chains of its buffer) */
+                int fresh = prev == NULL ||
+                            (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
+                if (c->relative && fresh)
+                    c->relative = 0; /* from the buffer start: the same position */
+                if (!c->relative) {
+                    later[n_later++] = *c;
+                    continue;
+                }
+                if (prev->negate)
+                    ISSUE(st, IMP_REJECT, "isdataat", "relative isdataat after a negated "
+                                                      "condition: it has no match end to count "
+                                                      "from");
+                else if (tail_taken)
+                    ISSUE(st, IMP_REJECT, "isdataat", "two relative length tests after one "
+                                                      "match (isdataat, endswith): the rule "
+                                                      "language chains one");
+                out[k++] = *c;
+                tail_taken = 1;
+                continue;
+            }
             check_positions(st, c);
             if (c->relative) {
                 int fresh = prev == NULL ||
@@ -1275,6 +1483,10 @@ static void arrange_conditions(xstate *st)
                                                   "payload (Suricata refuses the rule)");
                 } else if (fresh) {
                     make_absolute(st, c);
+                } else if (tail_taken) {
+                    ISSUE(st, IMP_REJECT, prev->endswith ? "endswith" : "isdataat",
+                          "a relative condition after isdataat or endswith counts from the "
+                          "match before them; the rule language ends the chain there");
                 } else if (prev->negate && c->is_regex) {
                     ISSUE(st, IMP_REJECT, "pcre",
                           "relative pcre (/R) after a negated condition: a pattern that does not "
@@ -1285,6 +1497,9 @@ static void arrange_conditions(xstate *st)
                 }
                 /* other relative pcres: relative_regexes() */
             }
+            if (c->endswith && c->negate)
+                ISSUE(st, IMP_REJECT, "endswith", "a negated content with endswith is not in the "
+                                                  "rule language");
             if (c->relative && c->negate && !c->has_within && !c->is_regex)
                 ISSUE(st, IMP_CHANGED, "distance",
                       "negated relative content without within: Suricata/Snort test the window "
@@ -1305,12 +1520,58 @@ static void arrange_conditions(xstate *st)
             }
             out[k++] = *c;
             prev = &out[k - 1];
+            tail_taken = c->endswith;
         }
+        for (size_t q = 0; q < n_later; q++)
+            out[k++] = later[q];
     }
     free(done);
+    free(later);
     free(r->conds);
     r->conds = out;
     r->n_conds = k;
+}
+
+/* Buffers that a message may lack: the language inspects them as empty,
+ * Suricata and Snort do not inspect them at all. */
+static int buffer_may_be_absent(const char *b)
+{
+    static const char *const optional[] = {"http.host", "http.user_agent", "http.cookie",
+                                           "http.content_type", "http.request_body",
+                                           "http.response_body", "http.header",
+                                           "http.header.raw", NULL};
+    return b && in_list(optional, b);
+}
+
+/* Length tests whose meaning differs from the source's. */
+static void length_caveats(xstate *st)
+{
+    imp_rule *r = st->r;
+    for (size_t i = 0; i < r->n_conds; i++) {
+        const imp_cond *c = &r->conds[i];
+        if (!c->is_dataat)
+            continue;
+        const char *kw = c->keyword_index >= 0 ? st->raw->opts[c->keyword_index].name : "isdataat";
+        if (!c->buffer && !r->udp && !c->negate) {
+            ISSUE(st, IMP_CHANGED, kw, "%s on the raw TCP stream counts the bytes of the whole "
+                                       "stream so far, Suricata/Snort those of one packet or "
+                                       "inspected chunk: the library can fire where they would "
+                                       "not",
+                  kw);
+            continue;
+        }
+        if (!c->negate || !buffer_may_be_absent(c->buffer))
+            continue;
+        int present = 0; /* a positive condition proves the buffer is there */
+        for (size_t j = 0; j < r->n_conds; j++)
+            if (!r->conds[j].negate && r->conds[j].buffer &&
+                strcmp(r->conds[j].buffer, c->buffer) == 0)
+                present = 1;
+        if (!present)
+            ISSUE(st, IMP_CHANGED, kw, "%s on %s: an absent %s counts as empty in the library, "
+                                       "so the test also holds when the message lacks it",
+                  kw, c->buffer, c->buffer);
+    }
 }
 
 /* ------------------------------------------------------------ relative pcre */
@@ -1708,6 +1969,34 @@ static int priority_level(int priority)
 
 /* ------------------------------------------------------------ main */
 
+/* A raw-stream rule for HTTP only: the library's HTTP parser verifies the
+ * protocol when the rule also needs a parsed message, i.e. a request method
+ * (to_server) or a status code (to_client) of at least one byte.  0 when the
+ * rule is not of that kind (several services, UDP, either direction). */
+static int verify_http(xstate *st)
+{
+    imp_rule *r = st->r;
+    if (st->n_services != 1 || strcmp(st->services[0], "http") != 0 || r->udp ||
+        (r->direction != IMP_DIR_TO_SERVER && r->direction != IMP_DIR_TO_CLIENT) ||
+        imp_rule_level(r) >= IMP_REJECT)
+        return 0;
+    const char *b = r->direction == IMP_DIR_TO_SERVER ? "http.method" : "http.stat_code";
+    r->conds = imp_xrealloc(r->conds, (r->n_conds + 1) * sizeof(imp_cond));
+    imp_cond *c = &r->conds[r->n_conds++];
+    memset(c, 0, sizeof(*c));
+    c->is_dataat = 1;
+    c->len = 1;
+    c->bytes = (uint8_t *)imp_xstrdup("");
+    c->buffer = c->src_buffer = b;
+    c->keyword_index = -1;
+    r->uses_http = 1;
+    ISSUE(st, IMP_NOTE, "service", "application protocol http is verified by the HTTP parser: "
+                                   "the rule also needs %s (isdataat: 0), so it fires once per "
+                                   "HTTP message that completes it",
+          b);
+    return 1;
+}
+
 void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
 {
     memset(out, 0, sizeof(*out));
@@ -1787,6 +2076,7 @@ void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
     check_buffer_directions(&st);
     arrange_conditions(&st);
     relative_regexes(&st);
+    length_caveats(&st);
 
     for (size_t i = 0; i < out->n_conds; i++)
         if (buffer_is_http(out->conds[i].buffer))
@@ -1812,7 +2102,7 @@ void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
                 ISSUE(&st, IMP_CHANGED, "service", "only the HTTP traffic of services %s is "
                                                    "inspected (the rule uses HTTP buffers)",
                       out->service);
-        } else {
+        } else if (!verify_http(&st)) {
             ISSUE(&st, IMP_CHANGED, "service", "application protocol %s is not verified: the "
                                                "stream conditions apply to any %s traffic on the "
                                                "rule's ports",

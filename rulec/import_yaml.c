@@ -222,6 +222,16 @@ static int has_extended_group(const char *s)
 static void yaml_cond(imp_buf *b, const imp_cond *c, char *const *stream_buffers, size_t nsb)
 {
     const char *ind = "        ";
+    if (c->is_dataat) {
+        imp_buf_printf(b, "      - isdataat: %" PRId64 "\n", c->dataat);
+        if (c->relative)
+            imp_buf_printf(b, "%srelative: true\n", ind);
+        if (c->negate)
+            imp_buf_printf(b, "%snegate: true\n", ind);
+        if (c->buffer && !in_set(stream_buffers, nsb, c->buffer))
+            imp_buf_printf(b, "%sbuffer: %s\n", ind, c->buffer);
+        return;
+    }
     if (c->is_regex) {
         imp_buf_puts(b, "      - regex: ");
         yaml_regex(b, c->bytes, c->len,
@@ -250,6 +260,8 @@ static void yaml_cond(imp_buf *b, const imp_cond *c, char *const *stream_buffers
         imp_buf_printf(b, "%swithin: %" PRId64 "\n", ind, c->within);
     if (c->negate)
         imp_buf_printf(b, "%snegate: true\n", ind);
+    if (c->endswith)
+        imp_buf_printf(b, "%sendswith: true\n", ind);
     if (c->buffer && !in_set(stream_buffers, nsb, c->buffer))
         imp_buf_printf(b, "%sbuffer: %s\n", ind, c->buffer);
 }

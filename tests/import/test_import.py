@@ -6,6 +6,7 @@ are compiled too; while the engine refuses those buffers ("not supported
 yet") they are counted apart instead of failing (see check()).
 """
 import csv
+import json
 import os
 import subprocess
 import tempfile
@@ -20,6 +21,7 @@ except ImportError:  # PyYAML reads the imported rules back
 
 BUILD = os.environ["VP_BUILD_DIR"]
 RULEC = os.path.join(BUILD, "rulec", "rulec")
+VPSCAN = os.path.join(BUILD, "examples", "vpscan")
 
 PENDING_HTTP = []   # rules whose HTTP buffers this engine does not compile yet
 
@@ -338,6 +340,48 @@ class Fields(ImportTest):
 
 # ---------------------------------------------------------------- header
 
+class EndToEnd(ImportTest):
+    """Imported length tests and protocol checks, compiled and scanned."""
+
+    def fired(self, res, data, port=80):
+        d = self.tmp.name
+        yaml_path = os.path.join(d, "e2e.yaml")
+        with open(yaml_path, "w") as f:
+            f.write(res.yaml_text)
+        vpb = os.path.join(d, "e2e.vpb")
+        p = run(RULEC, "compile", "-o", vpb, yaml_path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        stream = os.path.join(d, "e2e.bin")
+        with open(stream, "wb") as f:
+            f.write(data)
+        p = run(VPSCAN, "-b", vpb, "--detect-only", "--stream", stream, "--port", str(port))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return {json.loads(l)["rule_id"] for l in p.stdout.splitlines() if l.startswith("{")}
+
+    def test_http_service_and_lengths(self):
+        text = "\n".join([
+            R('flow:to_server; content:"/admin";', "alert http any any -> any any", sid=1),
+            R('flow:to_server; http.uri; content:".jsp"; endswith;',
+              "alert http any any -> any any", sid=2),
+            R('flow:to_server; http.uri; content:"/q"; urilen:>20;',
+              "alert http any any -> any any", sid=3),
+            R('flow:to_server; content:"/q"; http_uri; isdataat:!1,relative;',
+              "alert http any any -> any any", sid=4),
+        ]) + "\n"
+        res = self.imp(text)
+        self.assertEqual(res.rc, 0, res.stderr)
+        for sid in (1, 2, 3, 4):
+            self.assertEqual(res.status(sid), "exact", res.rows)
+        self.assertEqual(self.fired(res, b"GET /admin/x.jsp HTTP/1.1\r\nHost: a\r\n\r\n"),
+                         {1, 2})
+        # the same bytes, but not HTTP: the raw rule needs the HTTP parser's consent
+        self.assertEqual(self.fired(res, b"\x16\x03\x01 GET /admin/x.jsp HTTP/1.1\r\n\r\n"),
+                         set())
+        self.assertEqual(self.fired(res, b"GET /q?aaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n"), {3})
+        self.assertEqual(self.fired(res, b"GET /q?aaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n"), set())
+        self.assertEqual(self.fired(res, b"GET /a/q HTTP/1.1\r\n\r\n"), {4})
+
+
 class Header(ImportTest):
     def test_protocols(self):
         self.assertEqual(self.exact(R('content:"x";', "alert udp any any -> any 53"))["protocol"],
@@ -348,9 +392,17 @@ class Header(ImportTest):
             self.assertIn("protocol", res.keywords(1))
         r = self.exact(R('flow:to_server; http.uri; content:"/a";', "alert http any any -> any any"))
         self.assertEqual((r["protocol"], r["x-service"]), ("tcp", "http"))
-        res = self.one(R('flow:to_server; content:"/a";', "alert http any any -> any any"))
-        self.assertEqual(res.status(1), "changed")
-        self.assertIn("service", res.keywords(1, "changed"))
+        # raw conditions in an HTTP rule: the HTTP parser verifies the protocol
+        m = self.match(R('flow:to_server; content:"/a";', "alert http any any -> any any"))
+        self.assertEqual(m, [{"content": "/a"}, {"isdataat": 0, "buffer": "http.method"}])
+        m = self.match(R('flow:to_client; content:"x";', "alert http any any -> any any"))
+        self.assertEqual(m[1], {"isdataat": 0, "buffer": "http.stat_code"})
+        # either direction, or another protocol: not verified
+        for header in ("alert http any any -> any any", "alert smtp any any -> any 25",
+                       "alert tls any any -> any any"):
+            res = self.one(R('content:"/a";', header))
+            self.assertEqual(res.status(1), "changed", header)
+            self.assertIn("service", res.keywords(1, "changed"))
         res = self.one(R('content:"x";', "alert tcp-pkt any any -> any any"))
         self.assertEqual(res.status(1), "changed")
 
@@ -446,9 +498,12 @@ class Content(ImportTest):
     def test_startswith_endswith(self):
         m = self.match(R('http.uri; content:"/adm"; startswith;', "alert http any any -> any any"))
         self.assertEqual(m, [{"content": "/adm", "depth": 4, "buffer": "http.uri"}])
-        res = self.one(R('http.uri; content:".php"; endswith;', "alert http any any -> any any"))
-        self.assertEqual(res.status(1), "not-imported")
-        self.assertIn("endswith", res.keywords(1))
+        m = self.match(R('http.uri; content:".php"; endswith;', "alert http any any -> any any"))
+        self.assertEqual(m, [{"content": ".php", "endswith": True, "buffer": "http.uri"}])
+        m = self.match(R('http.uri; content:"/x.jsp"; startswith; endswith;',
+                         "alert http any any -> any any"))
+        self.assertEqual(m, [{"content": "/x.jsp", "depth": 6, "endswith": True,
+                              "buffer": "http.uri"}])
 
     def test_relative_first_in_buffer_counts_from_its_start(self):
         m = self.match(R('flow:to_server; http.uri; content:"/a"; http.header; content:"X-A"; '
@@ -911,9 +966,9 @@ class Buffers(ImportTest):
 
 class Keywords(ImportTest):
     def test_not_in_the_language(self):
-        for kw in ('isdataat:1,relative;', 'byte_test:1,>,2,0;', 'byte_jump:2,0;',
-                   'byte_extract:1,0,v;', 'dsize:<100;', 'urilen:>10;', 'bsize:4;',
-                   'stream_size:client,>,1;', 'base64_decode; base64_data;', 'itype:8;',
+        for kw in ('byte_test:1,>,2,0;', 'byte_jump:2,0;',
+                   'byte_extract:1,0,v;', 'isdataat:!len,relative;', 'dsize:!5;',
+                   'bsize:4;', 'stream_size:client,>,1;', 'base64_decode; base64_data;', 'itype:8;',
                    'ssl_state:client_hello;', 'tls.cert_subject; content:"x";', 'flags:S;',
                    'detection_filter:track by_src, count 5, seconds 60;', 'foo_bar:1;'):
             res = self.one(R('content:"x"; ' + kw))
@@ -921,9 +976,104 @@ class Keywords(ImportTest):
             self.assertTrue(res.issues(1, "reject"), kw)
 
     def test_bufferlen_snort3(self):
-        res = self.one(R('http_uri; content:"x"; bufferlen:>100;'), dialect="snort3")
+        m = self.match(R('http_uri; content:"x"; bufferlen:>100;'), dialect="snort3")
+        self.assertEqual(m, [{"content": "x", "buffer": "http.uri"},
+                             {"isdataat": 100, "buffer": "http.uri"}])
+        m = self.match(R('http_raw_uri; bufferlen:1; http_uri; content:"/";'), dialect="snort3")
+        self.assertEqual(m, [{"isdataat": 0, "buffer": "http.uri.raw"},
+                             {"isdataat": 1, "negate": True, "buffer": "http.uri.raw"},
+                             {"content": "/", "buffer": "http.uri"}])
+        m = self.match(R('http_uri; content:"x"; bufferlen:10<=>20;'), dialect="snort3")
+        self.assertEqual(m[1:], [{"isdataat": 9, "buffer": "http.uri"},
+                                 {"isdataat": 20, "negate": True, "buffer": "http.uri"}])
+        res = self.one(R('http_uri; content:"x"; bufferlen:>10,relative;'), dialect="snort3")
         self.assertEqual(res.status(1), "not-imported")
         self.assertIn("bufferlen", res.keywords(1))
+
+    H = "alert http any any -> any any"
+
+    def test_isdataat_suricata(self):
+        # relative: E + N <= length, the byte at E + N - 1
+        m = self.match(R('http.uri; content:"/a"; isdataat:10,relative;', self.H))
+        self.assertEqual(m[1], {"isdataat": 9, "relative": True, "buffer": "http.uri"})
+        m = self.match(R('http.uri; content:"/a"; isdataat:!1,relative;', self.H))
+        self.assertEqual(m[1], {"isdataat": 0, "relative": True, "negate": True,
+                                "buffer": "http.uri"})
+        # absolute: the byte at N; it stands apart, after the chains of its buffer
+        m = self.match(R('http.uri; isdataat:100; content:"/a"; content:"b"; distance:0;',
+                         self.H))
+        self.assertEqual(m, [{"content": "/a", "buffer": "http.uri"},
+                             {"content": "b", "distance": 0, "buffer": "http.uri"},
+                             {"isdataat": 100, "buffer": "http.uri"}])
+        # a relative isdataat on a legacy-modifier content inspects that buffer
+        m = self.match(R('content:"/a"; http_uri; isdataat:!3,relative;', self.H))
+        self.assertEqual(m[1], {"isdataat": 2, "relative": True, "negate": True,
+                                "buffer": "http.uri"})
+        # with nothing before it in the buffer: from the buffer start
+        m = self.match(R('http.uri; isdataat:5,relative; content:"/a";', self.H))
+        self.assertEqual(m[1], {"isdataat": 4, "buffer": "http.uri"})
+        # the trivial forms
+        res = self.one(R('content:"x"; isdataat:0,relative;', "alert udp any any -> any any"))
+        self.assertEqual(res.status(1), "exact")
+        self.assertIn("isdataat", res.keywords(1, "note"))
+        res = self.one(R('content:"x"; isdataat:!0,relative;'))
+        self.assertEqual(res.status(1), "not-imported")
+
+    def test_isdataat_snort3(self):
+        # Snort 3: a byte at E + N
+        m = self.match(R('http_uri; content:"/a"; isdataat:10,relative;'), dialect="snort3")
+        self.assertEqual(m[1], {"isdataat": 10, "relative": True, "buffer": "http.uri"})
+
+    def test_isdataat_chain_limits(self):
+        # a relative condition after isdataat counts from the match before it
+        res = self.one(R('http.uri; content:"a"; isdataat:5,relative; content:"b"; distance:0;',
+                         self.H))
+        self.assertEqual(res.status(1), "not-imported")
+        self.assertIn("isdataat", res.keywords(1))
+        res = self.one(R('http.uri; content:"a"; isdataat:5,relative; isdataat:!9,relative;',
+                         self.H))
+        self.assertEqual(res.status(1), "not-imported")
+        res = self.one(R('http.uri; content:!"a"; isdataat:5,relative;', self.H))
+        self.assertEqual(res.status(1), "not-imported")
+
+    def test_isdataat_on_the_raw_tcp_stream(self):
+        # positive: the whole stream, not one packet: changed
+        res = self.one(R('content:"x"; isdataat:50,relative;'))
+        self.assertEqual(res.status(1), "changed")
+        self.assertIn("isdataat", res.keywords(1, "changed"))
+        # negated: fewer streams, as every raw position (docs/import.md)
+        res = self.one(R('content:"x"; isdataat:!2,relative;'))
+        self.assertEqual(res.status(1), "exact")
+        # UDP: a datagram is a packet
+        res = self.one(R('content:"x"; isdataat:50,relative;', "alert udp any any -> any any"))
+        self.assertEqual(res.status(1), "exact")
+
+    def test_length_keywords(self):
+        m = self.match(R('http.uri; content:"/a"; bsize:8;', self.H))
+        self.assertEqual(m[1:], [{"isdataat": 7, "buffer": "http.uri"},
+                                 {"isdataat": 8, "negate": True, "buffer": "http.uri"}])
+        m = self.match(R('content:"/a"; http_uri; urilen:>400;', self.H))
+        self.assertEqual(m[1:], [{"isdataat": 400, "buffer": "http.uri"}])
+        m = self.match(R('content:"/a"; http_raw_uri; urilen:10<>20,raw;', self.H))
+        self.assertEqual(m[1:], [{"isdataat": 10, "buffer": "http.uri.raw"},
+                                 {"isdataat": 19, "negate": True, "buffer": "http.uri.raw"}])
+        m = self.match(R('content:"x"; dsize:<100;', "alert udp any any -> any any"))
+        self.assertEqual(m[1:], [{"isdataat": 99, "negate": True}])
+        res = self.one(R('content:"x"; dsize:100;'))
+        self.assertEqual(res.status(1), "changed")
+        self.assertIn("dsize", res.keywords(1, "changed"))
+        for bad in ('bsize:!4;', 'bsize:10<>5;', 'bsize:<0;', 'bsize:0<>1;', 'bsize:x;'):
+            res = self.one(R('http.uri; content:"x"; ' + bad, self.H))
+            self.assertEqual(res.status(1), "not-imported", bad)
+
+    def test_length_of_an_absent_header(self):
+        # only an upper bound: an absent header counts as empty here
+        res = self.one(R('http.user_agent; bsize:<5; http.uri; content:"/a";', self.H))
+        self.assertEqual(res.status(1), "changed")
+        self.assertIn("bsize", res.keywords(1, "changed"))
+        # a content in the same buffer proves it is there
+        res = self.one(R('http.user_agent; content:"x"; bsize:<5;', self.H))
+        self.assertEqual(res.status(1), "exact")
 
     def test_dsize_positive_is_implied(self):
         res = self.one(R('dsize:>0; content:"x";'))
