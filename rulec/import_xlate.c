@@ -28,6 +28,7 @@ static const struct {
     {"http.request_line", IMP_DIR_TO_SERVER},
     {"http.header", 0},
     {"http.header.raw", 0},
+    {"http.header_names", 0},
     {"http.host", 0},
     {"http.user_agent", 0},
     {"http.cookie", 0},
@@ -39,8 +40,8 @@ static const struct {
 
 const char *const imp_http_buffers[] = {
     "http.method", "http.uri", "http.uri.raw", "http.request_line", "http.header",
-    "http.header.raw", "http.host", "http.user_agent", "http.cookie", "http.content_type",
-    "http.request_body", "http.stat_code", "http.response_body", NULL,
+    "http.header.raw", "http.header_names", "http.host", "http.user_agent", "http.cookie",
+    "http.content_type", "http.request_body", "http.stat_code", "http.response_body", NULL,
 };
 
 int imp_buffer_direction(const char *buffer)
@@ -95,7 +96,8 @@ static const bufkw buffer_keywords[] = {
     {"http_response_line", D_SURI, BK_STICKY, NULL, 0},
     {"http.protocol", D_SURI, BK_STICKY, NULL, 0},
     {"http.start", D_SURI, BK_STICKY, NULL, 0},
-    {"http.header_names", D_SURI, BK_STICKY, NULL, 0},
+    {"http.header_names", D_SURI, BK_STICKY, "http.header_names", 0},
+    {"http_header_names", D_SURI, BK_STICKY, "http.header_names", 0},
     {"http.accept", D_SURI, BK_STICKY, NULL, 0},
     {"http.accept_enc", D_SURI, BK_STICKY, NULL, 0},
     {"http.accept_lang", D_SURI, BK_STICKY, NULL, 0},
@@ -1539,7 +1541,7 @@ static int buffer_may_be_absent(const char *b)
     static const char *const optional[] = {"http.host", "http.user_agent", "http.cookie",
                                            "http.content_type", "http.request_body",
                                            "http.response_body", "http.header",
-                                           "http.header.raw", NULL};
+                                           "http.header.raw", "http.header_names", NULL};
     return b && in_list(optional, b);
 }
 

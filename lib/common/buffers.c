@@ -22,6 +22,7 @@ static const struct {
     [VP_BUF_STAT_CODE] = {"http.stat_code", VP_BUFDIR_CLIENT, 0},
     [VP_BUF_RESPONSE_BODY] = {"http.response_body", VP_BUFDIR_CLIENT, 1},
     [VP_BUF_ANOMALY] = {"anomaly", VP_BUFDIR_BOTH, 0},
+    [VP_BUF_HEADER_NAMES] = {"http.header_names", VP_BUFDIR_BOTH, 0},
 };
 
 static const char *const anomalies[VP_AN_COUNT] = {
@@ -43,8 +44,8 @@ static const char *const anomalies[VP_AN_COUNT] = {
 
 int vp_buf_by_name(const char *name)
 {
-    for (int i = 0; i < VP_BUF_ANOMALY; i++)
-        if (strcmp(bufs[i].name, name) == 0)
+    for (int i = 0; i < VP_BUF_COUNT; i++)
+        if (vp_buf_has_patterns(i) && strcmp(bufs[i].name, name) == 0)
             return i;
     return -1;
 }

@@ -25,8 +25,15 @@ typedef enum vp_buf {
     VP_BUF_STAT_CODE = 12,
     VP_BUF_RESPONSE_BODY = 13,
     VP_BUF_ANOMALY = 14,   /* `anomaly:` conditions: events of the HTTP parser */
-    VP_BUF_COUNT = 15
+    VP_BUF_HEADER_NAMES = 15, /* since bundle 1.3 */
+    VP_BUF_COUNT = 16
 } vp_buf;
+
+/* Buffers whose atoms are patterns (all but the anomaly pseudo-buffer). */
+static inline int vp_buf_has_patterns(int buf)
+{
+    return buf >= 0 && buf < VP_BUF_COUNT && buf != VP_BUF_ANOMALY;
+}
 
 /* Bits of vp_mcond.flags / vp_matom.flags that hold the buffer. */
 #define VP_BUF_SHIFT 8

@@ -755,7 +755,7 @@ static vp_status dec_atoms(dec *c)
             return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
                         "ATOMS[%zu]: bad buffer %" PRIu32 " for its kind", i, buf);
         if ((a->flags & VP_A_ANYBYTE) &&
-            ((a->flags & ~(uint32_t)VP_BUF_MASK) != VP_A_ANYBYTE || buf >= VP_BUF_ANOMALY ||
+            ((a->flags & ~(uint32_t)VP_BUF_MASK) != VP_A_ANYBYTE || !vp_buf_has_patterns((int)buf) ||
              vp_model_str(c->m, a->expr)[0] != '\0'))
             return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
                         "ATOMS[%zu]: an any-byte atom takes no other flag and no expression", i);

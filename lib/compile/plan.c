@@ -578,7 +578,9 @@ static int compile_database(builder *b, vp_diags *d)
     uint8_t *blobs[VP_BUF_COUNT] = {NULL};
     size_t n_dbs = 0;
     int rc = 0;
-    for (int buf = 0; buf < VP_BUF_ANOMALY && rc == 0; buf++) {
+    for (int buf = 0; buf < VP_BUF_COUNT && rc == 0; buf++) {
+        if (!vp_buf_has_patterns(buf))
+            continue;
         hs_compile_error_t *cerr;
         unsigned bad_atom = 0;
         int failed;

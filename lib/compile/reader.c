@@ -1244,9 +1244,9 @@ static int mod_buffer(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_no
     else if (buf < 0)
         error_on(r, VP_D_TYPE, value,
                  "unknown buffer '%s' (stream, http.method, http.uri, http.uri.raw, "
-                 "http.request_line, http.header, http.header.raw, http.host, "
-                 "http.user_agent, http.cookie, http.content_type, http.request_body, "
-                 "http.stat_code or http.response_body)",
+                 "http.request_line, http.header, http.header.raw, http.header_names, "
+                 "http.host, http.user_agent, http.cookie, http.content_type, "
+                 "http.request_body, http.stat_code or http.response_body)",
                  show_raw(value, &sh));
     else {
         c->flags = (c->flags & ~(uint32_t)VP_BUF_MASK) | ((uint32_t)buf << VP_BUF_SHIFT);

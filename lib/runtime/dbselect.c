@@ -151,7 +151,8 @@ static vp_status select_buffer_dbs(vp_bundle_t *b, const uint8_t *data,
                                 "HS_BUFFER_DBS section is malformed");
     }
     for (int i = 0; i < n; i++) {
-        if (v[i].buf == VP_BUF_STREAM || v[i].buf >= VP_BUF_ANOMALY || b->bufs[v[i].buf].db)
+        if (v[i].buf == VP_BUF_STREAM || !vp_buf_has_patterns((int)v[i].buf) ||
+            b->bufs[v[i].buf].db)
             return vp_error_set(err, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
                                 "HS_BUFFER_DBS holds a bad or repeated buffer %u", v[i].buf);
         if (!buffer_has_patterns(b, (int)v[i].buf))
@@ -165,8 +166,8 @@ static vp_status select_buffer_dbs(vp_bundle_t *b, const uint8_t *data,
             return vp_error_set(err, VP_E_BUNDLE_FORMAT, (int64_t)s->offset,
                                 "%s database cannot be deserialized", vp_buf_name((int)v[i].buf));
     }
-    for (int k = VP_BUF_STREAM + 1; k < VP_BUF_ANOMALY; k++) {
-        if (b->bufs[k].db || !buffer_has_patterns(b, k))
+    for (int k = VP_BUF_STREAM + 1; k < VP_BUF_COUNT; k++) {
+        if (!vp_buf_has_patterns(k) || b->bufs[k].db || !buffer_has_patterns(b, k))
             continue;
         if (!o->allow_recompile)
             return vp_error_set(err, VP_E_BUNDLE_PLATFORM, -1,

@@ -156,7 +156,9 @@ static vp_status choose_databases(vp_engine_t *e, vp_error_t **err)
                 used[m->conds[m->rules[r].cond_first + k].atom] = 1;
     vp_status st = VP_OK;
     e->db_key = b->uid;
-    for (int buf = 0; buf < VP_BUF_ANOMALY && st == VP_OK; buf++) {
+    for (int buf = 0; buf < VP_BUF_COUNT && st == VP_OK; buf++) {
+        if (!vp_buf_has_patterns(buf))
+            continue;
         hs_database_t *shared = buf == VP_BUF_STREAM ? b->db : b->bufs[buf].db;
         size_t total = 0, in_use = 0;
         for (size_t a = 0; a < m->n_atoms; a++)

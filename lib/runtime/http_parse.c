@@ -408,6 +408,24 @@ static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
     sink->buffer(sink->ctx, VP_BUF_HEADER_RAW, block, (size_t)(end - block), raw);
     sink->buffer(sink->ctx, VP_BUF_HEADER, h->derived, (size_t)(out - h->derived), raw);
 
+    /* http.header_names: "\r\n", each name and "\r\n", then "\r\n" (as Suricata) */
+    uint8_t *nm = append(h->derived, out_end, "\r\n", 2);
+    size_t at_name = 0;
+    for (cur = block;;) {
+        if (too_many) {
+            if (!next_header(&cur, end, &hs, &invalid))
+                break;
+        } else if (at_name < n_seen) {
+            hs = seen[at_name++];
+        } else {
+            break;
+        }
+        nm = append(nm, out_end, hs.name, hs.name_len);
+        nm = append(nm, out_end, "\r\n", 2);
+    }
+    nm = append(nm, out_end, "\r\n", 2);
+    sink->buffer(sink->ctx, VP_BUF_HEADER_NAMES, h->derived, (size_t)(nm - h->derived), raw);
+
     /* Single-header buffers: every header of that name, joined by ", ". */
     for (int k = 0; k < 4; k++) {
         uint8_t *v = h->derived, *vend = out_end;

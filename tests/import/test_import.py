@@ -1019,6 +1019,14 @@ class Keywords(ImportTest):
         res = self.one(R('content:"x"; isdataat:!0,relative;'))
         self.assertEqual(res.status(1), "not-imported")
 
+    def test_header_names(self):
+        m = self.match(R('flow:to_server; http.header_names; content:"|0d 0a|Host|0d 0a|"; '
+                         'depth:8; content:!"|0d 0a|Referer|0d 0a|";', self.H))
+        self.assertEqual(m, [{"content": "\r\nHost\r\n", "depth": 8,
+                              "buffer": "http.header_names"},
+                             {"content": "\r\nReferer\r\n", "negate": True,
+                              "buffer": "http.header_names"}])
+
     def test_isdataat_snort3(self):
         # Snort 3: a byte at E + N
         m = self.match(R('http_uri; content:"/a"; isdataat:10,relative;'), dialect="snort3")

@@ -35,7 +35,8 @@ static const char *rules =
     "  - {id: 30, name: uri endswith, severity: low, match: [{content: .jsp, buffer: http.uri, endswith: true}]}\n"
     "  - {id: 31, name: long uri, severity: low, match: [{content: /longuri, buffer: http.uri, depth: 8}, {isdataat: 40, buffer: http.uri}]}\n"
     "  - {id: 32, name: body tail, severity: low, match: [{content: BODYX, buffer: http.request_body}, {isdataat: 3, relative: true, negate: true, buffer: http.request_body}]}\n"
-    "  - {id: 33, name: last header, severity: low, match: [{content: \"X-End: zz\\r\\n\", buffer: http.header, endswith: true}]}\n";
+    "  - {id: 33, name: last header, severity: low, match: [{content: \"X-End: zz\\r\\n\", buffer: http.header, endswith: true}]}\n"
+    "  - {id: 34, name: header names, severity: low, direction: any, match: [{content: \"\\r\\nX-Probe\\r\\nAccept\\r\\n\", buffer: http.header_names}, {content: \"\\r\\nReferer\\r\\n\", buffer: http.header_names, negate: true}]}\n";
 
 static vpt_engine eng;
 
@@ -157,6 +158,11 @@ static const http_case cases[] = {
     {"body tail, chunked", "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nBOD\r\n3\r\nYXa\r\n0\r\n\r\n", VP_DIR_TO_SERVER, {32}},
     {"last header", "GET / HTTP/1.1\r\nHost: a\r\nX-End: zz\r\n\r\n", VP_DIR_TO_SERVER, {33}},
     {"last header: another follows", "GET / HTTP/1.1\r\nX-End: zz\r\nHost: a\r\n\r\n", VP_DIR_TO_SERVER, {0}},
+    {"header names", "GET / HTTP/1.1\r\nHost: a\r\nX-Probe: 1\r\nAccept: */*\r\n\r\n", VP_DIR_TO_SERVER, {34}},
+    {"header names: the value does not count", "GET / HTTP/1.1\r\nHost: a\r\nX-Probe: Accept\r\n\r\n", VP_DIR_TO_SERVER, {0}},
+    {"header names: Referer present", "GET / HTTP/1.1\r\nX-Probe: 1\r\nAccept: */*\r\nReferer: x\r\n\r\n", VP_DIR_TO_SERVER, {16}},
+    {"header names: bare LF and folding", "GET / HTTP/1.1\nHost: a\nX-Probe: 1\n more\nAccept: */*\n\n", VP_DIR_TO_SERVER, {34}},
+    {"header names in a response", "HTTP/1.1 200 OK\r\nX-Probe: 1\r\nAccept: x\r\nContent-Length: 0\r\n\r\n", VP_DIR_TO_CLIENT, {34}},
     {"bare LF lines", "GET /etc/passwd HTTP/1.1\nHost: evil.example\n\n", VP_DIR_TO_SERVER, {1, 7}},
     /* fallback: raw rules keep working */
     {"not HTTP", "\x16\x03\x01 RAWMARK /etc/passwd", VP_DIR_TO_SERVER, {17}},

@@ -279,7 +279,7 @@ static const diag_case diag_cases[] = {
     {HEAD "    match:\n      - content: a\n      - content: b\n        within: -3\n", E,
      VP_D_TYPE, 9, 17, 5, "within must be a positive integer, got \"-3\""},
     {HEAD "    match:\n      - content: a\n        buffer: http.bogus\n", E, VP_D_TYPE, 8,
-     17, 5, "unknown buffer 'http.bogus' (stream, http.method, http.uri, http.uri.raw, http.request_line, http.header, http.header.raw, http.host, http.user_agent, http.cookie, http.content_type, http.request_body, http.stat_code or http.response_body)"},
+     17, 5, "unknown buffer 'http.bogus' (stream, http.method, http.uri, http.uri.raw, http.request_line, http.header, http.header.raw, http.header_names, http.host, http.user_agent, http.cookie, http.content_type, http.request_body, http.stat_code or http.response_body)"},
     {HEAD "    match:\n      - content: a\n        wat: 1\n        x-wat: 1\n", E,
      VP_D_UNKNOWN_FIELD, 8, 9, 5, "unknown condition field 'wat'"},
     {HEAD "    match:\n      - content: a\n        content: b\n", E, VP_D_DUPLICATE_KEY, 8, 9, 5,

@@ -100,7 +100,7 @@ MANY_ERRORS_EXPECTED = [
     "bad.yaml:14:9: the first condition cannot be relative (distance/within)",
     "bad.yaml:19:11: malformed CVE id \"CVE-21-1\", expected CVE-YYYY-NNNN",
     None,  # the regex message comes from Hyperscan: checked by prefix
-    "bad.yaml:23:17: unknown buffer 'http.bogus' (stream, http.method, http.uri, http.uri.raw, http.request_line, http.header, http.header.raw, http.host, http.user_agent, http.cookie, http.content_type, http.request_body, http.stat_code or http.response_body)",
+    "bad.yaml:23:17: unknown buffer 'http.bogus' (stream, http.method, http.uri, http.uri.raw, http.request_line, http.header, http.header.raw, http.header_names, http.host, http.user_agent, http.cookie, http.content_type, http.request_body, http.stat_code or http.response_body)",
     "bad.yaml:24:5: rule is missing required field 'id'",
     "bad.yaml:24:5: rule is missing required field 'severity'",
     "bad.yaml:25:12: match must be a non-empty list of conditions, got an empty list",
