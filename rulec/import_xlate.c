@@ -223,6 +223,7 @@ typedef struct xstate {
     int cur_unavailable;
     int cur_host_lower;
     int switched;        /* Snort 3: a buffer keyword came since the last condition */
+    int sticky_set;      /* a sticky buffer keyword (also pkt_data) came */
     int last_content;    /* index of the last content condition, -1 */
     int last_cond;       /* index of the last condition (content or pcre), -1 */
     /* flow */
@@ -538,6 +539,7 @@ static void kw_buffer(xstate *st, const bufkw *bk, const char *name, const char 
     }
     /* sticky buffer */
     st->switched = 1;
+    st->sticky_set = 1;
     st->cur_unavailable = 0;
     st->cur_host_lower = 0;
     if (v && ctx->dialect == IMP_SNORT3 && strcmp(name, "http_header") == 0) {
@@ -880,9 +882,12 @@ static void kw_isdataat(xstate *st, size_t k, const char *v)
         return;
     }
     imp_strv_free(items, n);
+    /* Suricata puts isdataat in the active sticky buffer; without one, a
+     * relative isdataat goes with the previous content (a legacy modifier's
+     * buffer).  Snort 3 inspects the cursor's buffer. */
     const char *buffer = st->cur;
-    if (relative && st->last_cond >= 0 &&
-        !(st->ctx->dialect == IMP_SNORT3 && st->switched))
+    if (relative && !st->sticky_set && st->last_cond >= 0 &&
+        st->ctx->dialect == IMP_SURICATA)
         buffer = st->r->conds[st->last_cond].buffer;
     if (relative && st->ctx->dialect == IMP_SURICATA) {
         if (x == 0) {
@@ -958,18 +963,16 @@ static void kw_length(xstate *st, size_t k, const char *kw, const char *v)
     size_t n = 0;
     imp_split_commas(v ? v : "", &items, &n);
     const char *buffer = st->cur;
-    int bad = n == 0;
+    int bad = n == 0, raw_uri = 0;
     for (size_t i = 1; i < n && !bad; i++) {
         const char *o = skip_blanks(items[i]);
         if (strcmp(kw, "urilen") == 0 && strcmp(o, "raw") == 0)
-            buffer = "http.uri.raw";
-        else if (strcmp(kw, "urilen") == 0 && strcmp(o, "norm") == 0)
-            buffer = "http.uri";
-        else
+            raw_uri = 1;
+        else if (!(strcmp(kw, "urilen") == 0 && strcmp(o, "norm") == 0))
             bad = 1;
     }
-    if (strcmp(kw, "urilen") == 0 && buffer == st->cur)
-        buffer = "http.uri"; /* Suricata: the normalized URI unless raw */
+    if (strcmp(kw, "urilen") == 0) /* Suricata: the normalized URI unless raw */
+        buffer = raw_uri ? "http.uri.raw" : "http.uri";
     if (strcmp(kw, "dsize") == 0)
         buffer = NULL;
     int64_t lo = 0, hi = -1;
@@ -1992,9 +1995,11 @@ static int verify_http(xstate *st)
     c->buffer = c->src_buffer = b;
     c->keyword_index = -1;
     r->uses_http = 1;
-    ISSUE(st, IMP_NOTE, "service", "application protocol http is verified by the HTTP parser: "
-                                   "the rule also needs %s (isdataat: 0), so it fires once per "
-                                   "HTTP message that completes it",
+    ISSUE(st, IMP_CHANGED, "service", "application protocol http is verified by the library's "
+                                      "HTTP parser (the rule also needs %s, isdataat: 0): a "
+                                      "first request or status line longer than the header "
+                                      "limit is not HTTP to it, where Suricata still inspects "
+                                      "the stream; and the rule fires once per HTTP message",
           b);
     return 1;
 }
@@ -2086,8 +2091,8 @@ void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
     if (out->uses_http && out->udp)
         ISSUE(&st, IMP_REJECT, "protocol", "HTTP buffers in a UDP rule");
     if (out->n_conds == 0 && imp_rule_level(out) < IMP_REJECT)
-        ISSUE(&st, IMP_REJECT, "content", "no content or pcre condition: the rule language needs "
-                                          "at least one pattern");
+        ISSUE(&st, IMP_REJECT, "content", "no condition (content, pcre or length test): the "
+                                          "rule language needs at least one");
 
     /* application protocol */
     if (st.n_services) {

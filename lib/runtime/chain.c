@@ -721,16 +721,20 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
                 which = (int)bl->rel_neg_within[i];
             }
         }
-        if (headpos_any_next(s, cx, &at) && at < best) {
+        /* A byte that arrived is known at once: positive isdataat deadlines
+         * win ties and are decided up to `upto` inclusive, so a block takes
+         * effect in the scan call that brought the byte. */
+        if (headpos_any_next(s, cx, &at) && at <= best) {
             best = at;
             which = -4;
         }
         uint32_t armed = 0;
-        if (cx->armed_any && relpos_any_next(s, cx, &at, &armed) && at < best) {
+        if (cx->armed_any && relpos_any_next(s, cx, &at, &armed) && at <= best) {
             best = at;
             which = -5;
         }
-        if (which == -1 || best > upto || (best == upto && !inclusive))
+        int arrived = which == -4 || which == -5;
+        if (which == -1 || best > upto || (best == upto && !inclusive && !arrived))
             break;
         if (which == -2) {
             const vp_elem *el = elem(s, bl->head_deadlines[cx->next_head_deadline].elem);

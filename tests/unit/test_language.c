@@ -275,6 +275,62 @@ START_TEST(test_ports_and_direction)
 }
 END_TEST
 
+/* A byte that completes a positive isdataat is decided in the scan call
+ * that brought it, not at the next call or at close: a block must take
+ * effect before the host forwards that data (regression: found in review). */
+typedef struct arrival_case {
+    const char *match;
+    const char *first;   /* scanned in one call; the rule must fire in it */
+    int64_t offset;
+} arrival_case;
+
+static const arrival_case arrivals[] = {
+    {"[{content: X}, {isdataat: 9}]", "X123456789", 10},
+    {"[{content: Y}, {isdataat: 3, relative: true}]", "..Y123a", 7},
+    {"[{isdataat: 5, buffer: http.request_body}]",
+     "POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n012345", 44},
+    /* chunked: the raw offset of the body byte, as for a content ending there */
+    {"[{isdataat: 9, buffer: http.request_body}]",
+     "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n5\r\nA567Z", 65},
+    {"[{content: Z, buffer: http.request_body}]",
+     "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n5\r\nA567Z", 65},
+};
+
+static void count_event(const vp_event_t *ev, void *ctx)
+{
+    (void)ev;
+    ++*(int *)ctx;
+}
+
+START_TEST(test_isdataat_in_the_same_call)
+{
+    const arrival_case *c = &arrivals[_i];
+    char yaml[1024];
+    snprintf(yaml, sizeof(yaml), rule_yaml_fmt, c->match);
+    vpt_engine t;
+    vpt_build(yaml, 1, NULL, &t);
+    int fired = 0;
+    vp_stream_t *s;
+    ck_assert_int_eq(vp_stream_open(t.engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, count_event,
+                                    &fired, &s),
+                     VP_OK);
+    ck_assert_int_eq(vp_stream_scan(s, c->first, strlen(c->first), t.scratch), VP_OK);
+    ck_assert_msg(fired == 1, "%s: %d events after the call that brought the byte", c->match,
+                  fired);
+    ck_assert_int_eq(vp_stream_verdict(s), VP_VERDICT_BLOCK);
+    ck_assert_int_eq(vp_stream_close(s, t.scratch), VP_OK);
+    ck_assert_int_eq(fired, 1);
+    vp_stream_free(s);
+    /* and the offset is the same at every chunking */
+    for (size_t k = 0; k < vpt_n_chunk_sizes; k++) {
+        vpt_events ev;
+        vpt_scan(&t, 80, VP_DIR_TO_SERVER, c->first, strlen(c->first), vpt_chunk_sizes[k], &ev);
+        ck_assert_int_eq(vpt_offset_of(&ev, 7), c->offset);
+    }
+    vpt_free(&t);
+}
+END_TEST
+
 static Suite *language_suite(void)
 {
     Suite *s = suite_create("language");
@@ -283,6 +339,8 @@ static Suite *language_suite(void)
     tcase_add_loop_test(tc, test_case, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_loop_test(tc, test_gap_case, 0, (int)(sizeof(gap_cases) / sizeof(gap_cases[0])));
     tcase_add_test(tc, test_ports_and_direction);
+    tcase_add_loop_test(tc, test_isdataat_in_the_same_call, 0,
+                        (int)(sizeof(arrivals) / sizeof(arrivals[0])));
     suite_add_tcase(s, tc);
     return s;
 }
