@@ -590,18 +590,27 @@ static void apply_match(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, const vp_ele
 
 /* ------------------------------------------------------------ deadlines */
 
-static int headneg_next(vp_stream_t *s, vp_bufctx *cx, uint64_t *at)
+/* The next deadline of a sorted list whose element is still live; the
+ * cursor skips the others for good. */
+static int next_live_deadline(vp_stream_t *s, const vp_deadline *list, size_t n, size_t *cursor,
+                              uint64_t *at)
 {
-    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
-    while (cx->next_head_deadline < bl->n_head_deadlines) {
-        const vp_deadline *d = &bl->head_deadlines[cx->next_head_deadline];
+    while (*cursor < n) {
+        const vp_deadline *d = &list[*cursor];
         if (elem_is_live(s, elem(s, d->elem))) {
             *at = d->at;
             return 1;
         }
-        cx->next_head_deadline++;
+        ++*cursor;
     }
     return 0;
+}
+
+static int headneg_next(vp_stream_t *s, vp_bufctx *cx, uint64_t *at)
+{
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
+    return next_live_deadline(s, bl->head_deadlines, bl->n_head_deadlines,
+                              &cx->next_head_deadline, at);
 }
 
 /* Earliest pending candidate of a REL_NEG element: its deadline and E. */
@@ -623,15 +632,8 @@ static int relneg_next(vp_stream_t *s, uint32_t ci, uint64_t *deadline, uint64_t
 static int headpos_any_next(vp_stream_t *s, vp_bufctx *cx, uint64_t *at)
 {
     const vp_buflists *bl = &s->bundle->bufs[cx->buf];
-    while (cx->next_head_pos_any < bl->n_head_pos_any) {
-        const vp_deadline *d = &bl->head_pos_any[cx->next_head_pos_any];
-        if (elem_is_live(s, elem(s, d->elem))) {
-            *at = d->at;
-            return 1;
-        }
-        cx->next_head_pos_any++;
-    }
-    return 0;
+    return next_live_deadline(s, bl->head_pos_any, bl->n_head_pos_any, &cx->next_head_pos_any,
+                              at);
 }
 
 static void anybyte_disarm(vp_stream_t *s, vp_bufctx *cx, const vp_elem *el)

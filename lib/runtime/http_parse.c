@@ -353,6 +353,26 @@ static int has_token(const uint8_t *v, size_t n, const char *tok)
     return 0;
 }
 
+/* The headers of a block again: from the notes of the first walk, or by
+ * walking the block once more when there were too many to note. */
+typedef struct header_walk {
+    const uint8_t *cur, *end;
+    const header_scan *seen;
+    size_t n_seen, at;
+    int too_many;
+} header_walk;
+
+static int walk_next(header_walk *w, header_scan *hs)
+{
+    int invalid = 0;
+    if (w->too_many)
+        return next_header(&w->cur, w->end, hs, &invalid);
+    if (w->at >= w->n_seen)
+        return 0;
+    *hs = w->seen[w->at++];
+    return 1;
+}
+
 /* Reads framing headers, then hands out every header buffer. */
 static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
 {
@@ -410,16 +430,8 @@ static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
 
     /* http.header_names: "\r\n", each name and "\r\n", then "\r\n" (as Suricata) */
     uint8_t *nm = append(h->derived, out_end, "\r\n", 2);
-    size_t at_name = 0;
-    for (cur = block;;) {
-        if (too_many) {
-            if (!next_header(&cur, end, &hs, &invalid))
-                break;
-        } else if (at_name < n_seen) {
-            hs = seen[at_name++];
-        } else {
-            break;
-        }
+    header_walk w = {block, end, seen, n_seen, 0, too_many};
+    while (walk_next(&w, &hs)) {
         nm = append(nm, out_end, hs.name, hs.name_len);
         nm = append(nm, out_end, "\r\n", 2);
     }
@@ -430,17 +442,8 @@ static void headers_done(vp_http *h, const vp_http_sink *sink, uint64_t raw)
     for (int k = 0; k < 4; k++) {
         uint8_t *v = h->derived, *vend = out_end;
         int first = 1;
-        size_t at = 0;
-        cur = block;
-        for (;;) {
-            if (too_many) {
-                if (!next_header(&cur, end, &hs, &invalid))
-                    break;
-            } else if (at < n_seen) {
-                hs = seen[at++];
-            } else {
-                break;
-            }
+        header_walk vw = {block, end, seen, n_seen, 0, too_many};
+        while (walk_next(&vw, &hs)) {
             if (!name_is(hs.name, hs.name_len, value_names[k]))
                 continue;
             if (!first)
