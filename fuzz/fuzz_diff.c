@@ -23,8 +23,11 @@
  *     byte      bits 0-1 conditions - 1, bit 2 protocol udp, bit 3 direction any
  *     per condition: a kind byte, a pattern byte, then one byte per parameter
  *       present (distance/within only where the language allows them)
- *       kind: bits 0-1 content/content/hex/regex, bit 2 negate, bit 3 nocase,
- *             bits 4-7 offset/depth/distance/within present
+ *       kind: bits 0-1 content/isdataat/hex/regex, bit 2 negate, bit 3 nocase,
+ *             bits 4-7 offset/depth/distance/within present (isdataat: bit
+ *             6 relative, no parameter bytes; its position is the pattern
+ *             byte); pattern byte bit 7 (content, hex) or bit 4 (regex):
+ *             endswith, when not negated
  *   8 bytes     chunk program (fuzz_common.h)
  *   the rest    stream data; for a generated rule each byte outside the
  *               alphabet {a, b, A, B, c, \n} is mapped onto it, so that its
@@ -108,6 +111,7 @@ static void put(gen *g, const char *fmt, ...)
 /* One generated condition, kept to write the YAML and to ask the oracle. */
 typedef struct gcond {
     int is_regex, negate, nocase;
+    int is_dataat, endswith; /* isdataat: `offset` (absolute) or `distance` holds N */
     char pat[16];         /* content bytes (hex decoded) or the regex text */
     size_t len;
     const char *flags;    /* regex only; NULL for none */
@@ -136,6 +140,19 @@ static void generate_rule(fz_input *in, grule *r)
         uint8_t kind = fz_u8(in), pat = fz_u8(in);
         c->is_regex = (kind & 3) == 3;
         c->negate = (kind & 4) != 0;
+        const gcond *prev = i > 0 ? &r->c[i - 1] : NULL;
+        int after_positive = prev && !prev->negate && !prev->is_dataat && !prev->endswith;
+        if ((kind & 3) == 1) {
+            /* isdataat N: the byte at N, or at E + N when relative */
+            c->is_dataat = 1;
+            if ((kind & 0x40) && after_positive) {
+                c->has_distance = 1;
+                c->distance = pat % 16;
+            } else {
+                c->offset = pat % 40;
+            }
+            continue;
+        }
         if (c->is_regex) {
             static const char *const flags[4] = {NULL, "i", "m", "ims"};
             c->len = strlen(regexes[pat & 15].text);
@@ -150,6 +167,7 @@ static void generate_rule(fz_input *in, grule *r)
             c->nocase = (kind & 8) != 0;
             c->as_hex = (kind & 3) == 2;
         }
+        c->endswith = !c->negate && (pat & (c->is_regex ? 0x10 : 0x80)) != 0;
         int64_t minlen = c->is_regex ? 1 : (int64_t)c->len;
         if (kind & 0x10) {
             c->has_offset = 1;
@@ -162,7 +180,7 @@ static void generate_rule(fz_input *in, grule *r)
                 c->depth = minlen;
         }
         /* Relative modifiers only where the language allows them. */
-        int may_be_relative = i > 0 && !c->is_regex && !r->c[i - 1].negate;
+        int may_be_relative = after_positive && !c->is_regex;
         if ((kind & 0x40) && may_be_relative) {
             c->has_distance = 1;
             c->distance = (int64_t)(fz_u8(in) % 33) - 12;
@@ -184,6 +202,15 @@ static void write_yaml(const grule *r, gen *g)
     put(g, "    match:\n");
     for (size_t i = 0; i < r->n; i++) {
         const gcond *c = &r->c[i];
+        if (c->is_dataat) {
+            put(g, "      - isdataat: %lld\n",
+                (long long)(c->has_distance ? c->distance : c->offset));
+            if (c->has_distance)
+                put(g, "        relative: true\n");
+            if (c->negate)
+                put(g, "        negate: true\n");
+            continue;
+        }
         if (c->is_regex) {
             put(g, "      - regex: '%.*s'\n", (int)c->len, c->pat);
             if (c->flags)
@@ -211,6 +238,8 @@ static void write_yaml(const grule *r, gen *g)
             put(g, "        distance: %lld\n", (long long)c->distance);
         if (c->has_within)
             put(g, "        within: %lld\n", (long long)c->within);
+        if (c->endswith)
+            put(g, "        endswith: true\n");
     }
 }
 
@@ -380,6 +409,13 @@ static void check_oracle(const grule *r, const char *yaml, const fz_script *sc,
         o->distance = c->distance;
         o->within = c->within;
         o->negate = c->negate;
+        o->endswith = c->endswith;
+        if (c->is_dataat) {
+            o->is_dataat = 1;
+            o->has_offset = 0;
+            o->offset = 0;
+            o->dataat = c->offset;
+        }
     }
     /* Segments: the data between gaps, each followed by its gap. */
     size_t n_segs = 0;
