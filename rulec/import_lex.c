@@ -4,6 +4,8 @@
  */
 #include "import_lex.h"
 
+#include "../lib/common/hex.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -341,17 +343,6 @@ void imp_split_blanks(const char *v, char ***items, size_t *n)
     }
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 const char *imp_parse_content(const char *v, int *negated, uint8_t **bytes, size_t *len,
                               char **rest)
 {
@@ -404,11 +395,11 @@ const char *imp_parse_content(const char *v, int *negated, uint8_t **bytes, size
                     return "odd number of hex digits in |...|";
                 }
                 hex = 0;
-            } else if (hexval((unsigned char)c) >= 0) {
+            } else if (vp_hex_digit((unsigned char)c) >= 0) {
                 if (nib < 0) {
-                    nib = hexval((unsigned char)c);
+                    nib = vp_hex_digit((unsigned char)c);
                 } else {
-                    imp_buf_putc(&b, (char)(nib << 4 | hexval((unsigned char)c)));
+                    imp_buf_putc(&b, (char)(nib << 4 | vp_hex_digit((unsigned char)c)));
                     nib = -1;
                 }
             } else if (c == ' ' || c == '\t') {

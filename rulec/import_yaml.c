@@ -223,16 +223,11 @@ static void yaml_cond(imp_buf *b, const imp_cond *c, char *const *stream_buffers
 {
     const char *ind = "        ";
     if (c->is_dataat) {
+        /* no window fields: negate and buffer below are all it takes */
         imp_buf_printf(b, "      - isdataat: %" PRId64 "\n", c->dataat);
         if (c->relative)
             imp_buf_printf(b, "%srelative: true\n", ind);
-        if (c->negate)
-            imp_buf_printf(b, "%snegate: true\n", ind);
-        if (c->buffer && !in_set(stream_buffers, nsb, c->buffer))
-            imp_buf_printf(b, "%sbuffer: %s\n", ind, c->buffer);
-        return;
-    }
-    if (c->is_regex) {
+    } else if (c->is_regex) {
         imp_buf_puts(b, "      - regex: ");
         yaml_regex(b, c->bytes, c->len,
                    strchr(c->flags, 'x') != NULL || has_extended_group((const char *)c->bytes));

@@ -396,6 +396,12 @@ static void anybyte_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_
         cx->armed_any++;
     } else if (E < *st.min_end) {
         *st.min_end = E;
+    } else {
+        return;
+    }
+    if (cx->armed_any == 1 || at < cx->any_due) {
+        cx->any_due = at;
+        cx->any_elem = ci;
     }
 }
 
@@ -645,12 +651,14 @@ static void anybyte_disarm(vp_stream_t *s, vp_bufctx *cx, const vp_elem *el)
     }
 }
 
-/* Earliest armed relative isdataat: the position its byte completes. */
-static int relpos_any_next(vp_stream_t *s, vp_bufctx *cx, uint64_t *at, uint32_t *which)
+/* Finds the earliest armed relative isdataat again (after one fired or its
+ * rule ended), dropping those whose rule is over.  Flushes only read the
+ * result, so the lists are walked once per decision, not once per match. */
+static void anybyte_rescan(vp_stream_t *s, vp_bufctx *cx)
 {
     const vp_buflists *bl = &s->bundle->bufs[cx->buf];
     int found = 0;
-    for (size_t i = 0; i < bl->n_rel_pos_any; i++) {
+    for (size_t i = 0; cx->armed_any && i < bl->n_rel_pos_any; i++) {
         const vp_elem *el = elem(s, bl->rel_pos_any[i]);
         relpos_state st;
         if (!relpos_at(s, el, 0, &st) || !*st.have_min)
@@ -660,13 +668,14 @@ static int relpos_any_next(vp_stream_t *s, vp_bufctx *cx, uint64_t *at, uint32_t
             continue;
         }
         uint64_t due = *st.min_end + (uint64_t)el->distance + 1;
-        if (!found || due < *at) {
-            *at = due;
-            *which = bl->rel_pos_any[i];
+        if (!found || due < cx->any_due) {
+            cx->any_due = due;
+            cx->any_elem = bl->rel_pos_any[i];
             found = 1;
         }
     }
-    return found;
+    if (!found)
+        cx->armed_any = 0; /* armed elements without state: nothing can come due */
 }
 
 static void relneg_decide(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E,
@@ -730,9 +739,10 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
             best = at;
             which = -4;
         }
-        uint32_t armed = 0;
-        if (cx->armed_any && relpos_any_next(s, cx, &at, &armed) && at <= best) {
-            best = at;
+        if (cx->armed_any && !elem_is_live(s, elem(s, cx->any_elem)))
+            anybyte_rescan(s, cx);
+        if (cx->armed_any && cx->any_due <= best) {
+            best = cx->any_due;
             which = -5;
         }
         int arrived = which == -4 || which == -5;
@@ -750,8 +760,11 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
             if (el->min_start >= cx->seg_base)
                 chain_complete(s, cx, el->chain, best);
         } else if (which == -5) {
-            anybyte_disarm(s, cx, elem(s, armed));
-            chain_complete(s, cx, elem(s, armed)->chain, best);
+            const vp_elem *el = elem(s, cx->any_elem);
+            anybyte_disarm(s, cx, el);
+            chain_complete(s, cx, el->chain, best);
+            if (cx->armed_any)
+                anybyte_rescan(s, cx);
         } else if (which == -3) {
             decide_deferred(s, cx, def);
         } else {

@@ -132,6 +132,8 @@ typedef struct vp_bufctx {
     size_t pending;             /* REL_NEG candidates waiting for their deadline */
     size_t next_head_pos_any;
     size_t armed_any;           /* relative isdataat elements waiting for their byte */
+    uint64_t any_due;           /* with armed_any: the earliest of their positions ... */
+    uint32_t any_elem;          /* ... and its element (kept so a flush looks nothing up) */
     uint64_t map_d0, map_r0;    /* buffer position map_d0 is stream offset map_r0 */
 } vp_bufctx;
 

@@ -331,6 +331,42 @@ START_TEST(test_isdataat_in_the_same_call)
 }
 END_TEST
 
+/* Two relative isdataat waiting at once: the one armed later but due
+ * earlier fires first, in the call that brings its byte. */
+START_TEST(test_isdataat_armed_later_due_earlier)
+{
+    static const char yaml[] =
+        "format: 1\n"
+        "rules:\n"
+        "  - {id: 7, name: far, severity: low, match: [{content: A}, "
+        "{isdataat: 20, relative: true}]}\n"
+        "  - {id: 8, name: near, severity: low, match: [{content: B}, "
+        "{isdataat: 1, relative: true}]}\n";
+    static const char data[] = "ABxxxxxxxxxxxxxxxxxxxxxxx";
+    vpt_engine t;
+    vpt_build(yaml, 1, NULL, &t);
+    for (size_t k = 0; k < vpt_n_chunk_sizes; k++) {
+        vpt_events ev;
+        vpt_scan(&t, 80, VP_DIR_TO_SERVER, data, strlen(data), vpt_chunk_sizes[k], &ev);
+        ck_assert_uint_eq(ev.n, 2);
+        ck_assert_uint_eq(ev.ev[0].rule_id, 8);
+        ck_assert_uint_eq(ev.ev[0].offset, 4);
+        ck_assert_uint_eq(ev.ev[1].rule_id, 7);
+        ck_assert_uint_eq(ev.ev[1].offset, 22);
+    }
+    int fired = 0;
+    vp_stream_t *s;
+    ck_assert_int_eq(vp_stream_open(t.engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, count_event,
+                                    &fired, &s),
+                     VP_OK);
+    ck_assert_int_eq(vp_stream_scan(s, data, 4, t.scratch), VP_OK);
+    ck_assert_int_eq(fired, 1);
+    ck_assert_int_eq(vp_stream_close(s, t.scratch), VP_OK);
+    vp_stream_free(s);
+    vpt_free(&t);
+}
+END_TEST
+
 static Suite *language_suite(void)
 {
     Suite *s = suite_create("language");
@@ -339,6 +375,7 @@ static Suite *language_suite(void)
     tcase_add_loop_test(tc, test_case, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_loop_test(tc, test_gap_case, 0, (int)(sizeof(gap_cases) / sizeof(gap_cases[0])));
     tcase_add_test(tc, test_ports_and_direction);
+    tcase_add_test(tc, test_isdataat_armed_later_due_earlier);
     tcase_add_loop_test(tc, test_isdataat_in_the_same_call, 0,
                         (int)(sizeof(arrivals) / sizeof(arrivals[0])));
     suite_add_tcase(s, tc);
