@@ -831,10 +831,10 @@ static void kw_int_field(xstate *st, const char *kw, const char *v, uint32_t *ou
 /* A condition on how long a buffer is (isdataat, and the length keywords
  * built from it).  It does not move the position that relative keywords
  * count from, so the last condition stays what it was. */
-static imp_cond *new_dataat(xstate *st, size_t k, const char *buffer, int64_t pos, int negate)
+static imp_cond *new_dataat(xstate *st, int k, const char *buffer, int64_t pos, int negate)
 {
     int last = st->last_cond, last_content = st->last_content, sw = st->switched;
-    imp_cond *c = new_cond(st, (int)k);
+    imp_cond *c = new_cond(st, k);
     st->last_cond = last;
     st->last_content = last_content;
     st->switched = sw;
@@ -899,7 +899,7 @@ static void kw_isdataat(xstate *st, size_t k, const char *v)
         }
         x -= 1; /* E + N <= length: the byte at E + N - 1 */
     }
-    imp_cond *c = new_dataat(st, k, buffer, x, negate);
+    imp_cond *c = new_dataat(st, (int)k, buffer, x, negate);
     c->relative = relative;
     if (st->cur_unavailable && !relative)
         c->src_buffer = st->cur;
@@ -1003,9 +1003,9 @@ static void kw_length(xstate *st, size_t k, const char *kw, const char *v)
         return;
     }
     if (lo >= 1)
-        new_dataat(st, k, buffer, lo - 1, 0);
+        new_dataat(st, (int)k, buffer, lo - 1, 0);
     if (hi >= 0)
-        new_dataat(st, k, buffer, hi, 1);
+        new_dataat(st, (int)k, buffer, hi, 1);
 }
 
 static void handle_option(xstate *st, size_t k)
@@ -1986,14 +1986,7 @@ static int verify_http(xstate *st)
         imp_rule_level(r) >= IMP_REJECT)
         return 0;
     const char *b = r->direction == IMP_DIR_TO_SERVER ? "http.method" : "http.stat_code";
-    r->conds = imp_xrealloc(r->conds, (r->n_conds + 1) * sizeof(imp_cond));
-    imp_cond *c = &r->conds[r->n_conds++];
-    memset(c, 0, sizeof(*c));
-    c->is_dataat = 1;
-    c->len = 1;
-    c->bytes = (uint8_t *)imp_xstrdup("");
-    c->buffer = c->src_buffer = b;
-    c->keyword_index = -1;
+    new_dataat(st, -1, b, 0, 0); /* no source keyword of its own */
     r->uses_http = 1;
     ISSUE(st, IMP_CHANGED, "service", "application protocol http is verified by the library's "
                                       "HTTP parser (the rule also needs %s, isdataat: 0): a "
