@@ -85,6 +85,12 @@ typedef enum vp_direction {
     VP_DIR_TO_CLIENT = 2,
     VP_DIR_ANY = 3 /**< only in rule metadata; streams have one direction */
 } vp_direction;
+/** Application protocol a rule needs its stream to carry (rule field
+ *  `service`); see docs/rule-format.md, "Services". */
+typedef enum vp_service {
+    VP_SERVICE_ANY = 0,  /**< any traffic on the rule's ports */
+    VP_SERVICE_HTTP = 1  /**< only streams recognised as HTTP */
+} vp_service;
 typedef enum vp_severity {
     VP_SEV_LOW = 1, VP_SEV_MEDIUM = 2, VP_SEV_HIGH = 3, VP_SEV_CRITICAL = 4
 } vp_severity;
@@ -193,6 +199,7 @@ typedef struct vp_rule_info {
     vp_proto proto;
     vp_direction direction;
     size_t condition_count;
+    vp_service service;            /**< since 1.4 bundles; VP_SERVICE_ANY before */
 } vp_rule_info_t;
 
 /** Metadata of the rule at index 0..count-1 (bundle order). */

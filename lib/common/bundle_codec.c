@@ -164,7 +164,7 @@ static void enc_rule(vp_writer *w, const vp_mrule *r)
     vp_put_u8(w, r->proto);
     vp_put_u8(w, r->direction);
     vp_put_u8(w, r->modes);
-    vp_put_u8(w, 0);
+    vp_put_u8(w, r->service);
     vp_put_u16(w, (uint16_t)r->cvss10);
     vp_put_u32(w, r->name);
     vp_put_u32(w, r->description);
@@ -912,11 +912,10 @@ static vp_status dec_conds(dec *c)
 
 /* Byte offsets of the rule record fields. */
 enum { RF_ID = 0, RF_SEVERITY = 4, RF_ACTION = 5, RF_PROTO = 6, RF_DIRECTION = 7,
-       RF_MODES = 8, RF_RESERVED = 9, RF_CVSS = 10, RF_NAME = 12, RF_DESCRIPTION = 16,
+       RF_MODES = 8, RF_SERVICE = 9, RF_CVSS = 10, RF_NAME = 12, RF_DESCRIPTION = 16,
        RF_CVE = 20, RF_REF = 28, RF_TAG = 36, RF_PORT = 44, RF_COND = 52 };
 
-/* Reads the record; returns its reserved byte (not part of the model). */
-static uint8_t read_rule(vp_reader *r, vp_mrule *u)
+static void read_rule(vp_reader *r, vp_mrule *u)
 {
     u->id = vp_get_u32(r);
     u->severity = vp_get_u8(r);
@@ -924,7 +923,7 @@ static uint8_t read_rule(vp_reader *r, vp_mrule *u)
     u->proto = vp_get_u8(r);
     u->direction = vp_get_u8(r);
     u->modes = vp_get_u8(r);
-    uint8_t reserved = vp_get_u8(r);
+    u->service = vp_get_u8(r);
     u->cvss10 = (int16_t)vp_get_u16(r);
     u->name = vp_get_u32(r);
     u->description = vp_get_u32(r);
@@ -933,11 +932,9 @@ static uint8_t read_rule(vp_reader *r, vp_mrule *u)
                            &u->cond_first, &u->cond_count };
     for (size_t j = 0; j < ARRAY_LEN(ranges); j++)
         *ranges[j] = vp_get_u32(r);
-    return reserved;
 }
 
-static vp_status check_rule_enums(const dec *c, size_t i, const vp_mrule *u, uint8_t reserved,
-                                  uint64_t at)
+static vp_status check_rule_enums(const dec *c, size_t i, const vp_mrule *u, uint64_t at)
 {
     const errsink *e = c->e;
     int64_t a = (int64_t)at;
@@ -958,9 +955,13 @@ static vp_status check_rule_enums(const dec *c, size_t i, const vp_mrule *u, uin
     if (u->modes & ~MODE_MASK)
         return fail(e, VP_E_BUNDLE_FORMAT, a + RF_MODES, "RULES[%zu]: unknown mode bits 0x%02x", i,
                     u->modes);
-    if (reserved != 0)
-        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_RESERVED, "RULES[%zu]: reserved byte is not zero",
-                    i);
+    /* the reserved byte before 1.4: an older reader refuses a service */
+    if (u->service > VP_SERVICE_HTTP)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_SERVICE, "RULES[%zu]: unknown service %u", i,
+                    u->service);
+    if (u->service == VP_SERVICE_HTTP && u->proto != VP_PROTO_TCP)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_SERVICE,
+                    "RULES[%zu]: service http needs protocol tcp", i);
     if (u->cvss10 < -1 || u->cvss10 > 100)
         return fail(e, VP_E_BUNDLE_FORMAT, a + RF_CVSS, "RULES[%zu]: cvss10 %d outside -1, 0..100",
                     i, u->cvss10);
@@ -1030,6 +1031,24 @@ static vp_status check_rule_chain(const dec *c, size_t i, const vp_mrule *u)
     return VP_OK;
 }
 
+/* A service rule inspects the raw stream only: HTTP buffers already need a
+ * message of the library's HTTP parser, and the engine relies on that. */
+static vp_status check_rule_service(const dec *c, size_t i, const vp_mrule *u)
+{
+    if (u->service == VP_SERVICE_ANY)
+        return VP_OK;
+    const vp_mcond *k = c->m->conds + u->cond_first;
+    for (uint32_t j = 0; j < u->cond_count; j++)
+        if (VP_BUF_OF(k[j].flags) != VP_BUF_STREAM) {
+            int64_t at =
+                (int64_t)(c->conds_at + ((uint64_t)u->cond_first + j) * VP_BUNDLE_COND_REC);
+            return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
+                        "RULES[%zu] (id %" PRIu32 "): a rule with a service inspects only the "
+                        "stream, but CONDS[%" PRIu32 "] does not", i, u->id, u->cond_first + j);
+        }
+    return VP_OK;
+}
+
 static vp_status dec_rules(dec *c)
 {
     vp_reader r;
@@ -1047,12 +1066,14 @@ static vp_status dec_rules(dec *c)
     for (size_t i = 0; i < n && !st; i++) {
         vp_mrule *u = &c->m->rules[i];
         uint64_t at = base + i * VP_BUNDLE_RULE_REC;
-        uint8_t reserved = read_rule(&r, u);
-        st = check_rule_enums(c, i, u, reserved, at);
+        read_rule(&r, u);
+        st = check_rule_enums(c, i, u, at);
         if (!st)
             st = check_rule_refs(c, i, u, at);
         if (!st)
             st = check_rule_chain(c, i, u);
+        if (!st)
+            st = check_rule_service(c, i, u);
     }
     return st;
 }

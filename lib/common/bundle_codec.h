@@ -19,7 +19,7 @@
 #define VP_BUNDLE_MAGIC_LEN 8
 
 #define VP_BUNDLE_MAJOR 1
-#define VP_BUNDLE_MINOR 3
+#define VP_BUNDLE_MINOR 4
 
 #define VP_BUNDLE_HEADER_SIZE 48     /* fixed header, major 1 */
 #define VP_BUNDLE_ENTRY_SIZE 32      /* one section table entry */

@@ -71,6 +71,7 @@ typedef struct vp_mrule {
     uint8_t proto;      /* vp_proto */
     uint8_t direction;  /* vp_direction */
     uint8_t modes;      /* VP_MODE_BIT set */
+    uint8_t service;    /* vp_service (since bundle 1.4) */
     int16_t cvss10;     /* CVSS * 10, -1 when absent */
     uint32_t name;      /* string offsets */
     uint32_t description;

@@ -55,6 +55,8 @@ typedef struct vp_src_rule {
     int action;             /* vp_action; default block */
     int proto;              /* vp_proto; default tcp */
     int direction;          /* vp_direction; default to_server */
+    int service;            /* vp_service; default any */
+    vp_mark service_mark;
     vp_port_range *ports; size_t n_ports; /* n_ports 0 = any */
     vp_src_cond *conds; size_t n_conds;
     vp_src_test *tests; size_t n_tests;

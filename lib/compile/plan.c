@@ -407,6 +407,7 @@ static void add_rule(builder *b, const vp_src_rule *r)
     mr->action = (uint8_t)r->action;
     mr->proto = (uint8_t)r->proto;
     mr->direction = (uint8_t)r->direction;
+    mr->service = (uint8_t)r->service;
     mr->modes = (uint8_t)r->modes;
     mr->cvss10 = r->has_cvss ? (int16_t)(r->cvss * 10.0 + 0.5) : -1;
     mr->name = pool_add(&b->pool, r->name);

@@ -887,6 +887,8 @@ static const enum_name protocol_names[] = {{"tcp", VP_PROTO_TCP}, {"udp", VP_PRO
     {NULL, 0}};
 static const enum_name rule_direction_names[] = {{"to_server", VP_DIR_TO_SERVER},
     {"to_client", VP_DIR_TO_CLIENT}, {"any", VP_DIR_ANY}, {NULL, 0}};
+static const enum_name service_names[] = {{"any", VP_SERVICE_ANY}, {"http", VP_SERVICE_HTTP},
+    {NULL, 0}};
 static const enum_name test_direction_names[] = {{"to_server", VP_DIR_TO_SERVER},
     {"to_client", VP_DIR_TO_CLIENT}, {NULL, 0}};
 static const enum_name expect_names[] = {{"match", 1}, {"nomatch", 0}, {NULL, 0}};
@@ -1814,6 +1816,13 @@ static int rule_direction(reader *r, vp_src_rule *rule, const yaml_node_t *v)
     return 0;
 }
 
+static int rule_service(reader *r, vp_src_rule *rule, const yaml_node_t *v)
+{
+    rule->service_mark = mark_of(v->start_mark);
+    read_enum(r, v, "service", service_names, &rule->service);
+    return 0;
+}
+
 static int rule_ports(reader *r, vp_src_rule *rule, const yaml_node_t *v)
 {
     port_set ps = {NULL, 0, 0, 0};
@@ -1930,7 +1939,7 @@ static const struct rule_field {
     {"modes", rule_modes, 0},          {"action", rule_action, 0},
     {"protocol", rule_protocol, 0},    {"ports", rule_ports, 0},
     {"direction", rule_direction, 0},  {"match", rule_match, 1},
-    {"tests", rule_tests, 0},
+    {"tests", rule_tests, 0},          {"service", rule_service, 0},
 };
 #define N_RULE_FIELDS (sizeof rule_fields / sizeof rule_fields[0])
 
@@ -1963,6 +1972,24 @@ static void check_rule_buffers(reader *r, const vp_src_rule *rule)
                      "buffer %s exists only %s, but the rule inspects %s", vp_buf_name(buf),
                      dirs & VP_BUFDIR_SERVER ? "to_server" : "to_client",
                      rule->direction == VP_DIR_TO_SERVER ? "to_server" : "to_client");
+    }
+}
+
+/* A service is recognised on the raw stream: HTTP buffers need a message of
+ * the HTTP parser anyway, and UDP has no stream start to recognise. */
+static void check_rule_service(reader *r, const vp_src_rule *rule)
+{
+    if (rule->service != VP_SERVICE_HTTP)
+        return;
+    if (rule->proto != VP_PROTO_TCP)
+        error_at(r, VP_D_UNSUPPORTED, rule->service_mark, "service http needs protocol tcp");
+    for (size_t k = 0; k < rule->n_conds; k++) {
+        int buf = (int)VP_BUF_OF(rule->conds[k].flags);
+        if (buf != VP_BUF_STREAM)
+            error_at(r, VP_D_CONDITION, rule->conds[k].buffer_mark,
+                     "a rule with service http inspects the stream only, but this condition "
+                     "inspects %s (HTTP buffers exist only in HTTP messages anyway)",
+                     buf == VP_BUF_ANOMALY ? "HTTP anomalies" : vp_buf_name(buf));
     }
 }
 
@@ -2007,6 +2034,8 @@ static int read_rule(reader *r, const vp_src_file *out, vp_src_rule *rule,
     }
     if (rc == 0)
         check_rule_buffers(r, rule);
+    if (rc == 0)
+        check_rule_service(r, rule);
     r->rule_id = 0;
     return rc;
 }

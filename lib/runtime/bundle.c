@@ -348,6 +348,7 @@ static void fill_info(const vp_bundle_t *b, uint32_t r, vp_rule_info_t *info)
     full.proto = (vp_proto)rule->proto;
     full.direction = (vp_direction)rule->direction;
     full.condition_count = rule->cond_count;
+    full.service = (vp_service)rule->service;
     /* Older callers pass a smaller struct: fill only what they know. */
     memcpy(info, &full, size < sizeof(full) ? size : sizeof(full));
 }

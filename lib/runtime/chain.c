@@ -274,6 +274,12 @@ static void rule_check(vp_stream_t *s, uint32_t rule, uint64_t raw)
         http_part = 0;
     }
     uint64_t at = raw;
+    /* Service rules are raw-stream rules (the codec checks it): held until
+     * the stream is recognised, or for good when it never is. */
+    if (s->bundle->m.rules[rule].service != VP_SERVICE_ANY && !vp_service_ready(s, &at)) {
+        s->svc_held = 1;
+        return;
+    }
     if (plan->rule_mixed[rule]) {
         /* The raw stream is scanned a whole chunk ahead of the HTTP side: the
          * rule holds from the later of its two parts, however it was cut. */
@@ -292,6 +298,21 @@ static void rule_check(vp_stream_t *s, uint32_t rule, uint64_t raw)
     }
     if (http_part)
         fire(s, rule, at, 1);
+}
+
+void vp_chain_release_held(vp_stream_t *s, uint64_t at)
+{
+    const vp_chainplan *plan = &s->bundle->plan;
+    for (uint32_t r = 0; r < s->bundle->m.n_rules; r++) {
+        if (s->bundle->m.rules[r].service == VP_SERVICE_ANY || vp_bit_get(s->rule_done, r) ||
+            vp_bit_get(s->rule_off, r))
+            continue;
+        uint32_t c = plan->rule_chain_first[r];
+        while (c < plan->rule_chain_first[r + 1] && vp_bit_get(s->chain_done, c))
+            c++;
+        if (c == plan->rule_chain_first[r + 1])
+            fire(s, r, at, 1);
+    }
 }
 
 static void chain_complete(vp_stream_t *s, vp_bufctx *cx, uint32_t chain, uint64_t at)

@@ -240,8 +240,11 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
         free(e);
         return st;
     }
-    for (size_t r = 0; r < n; r++)
+    for (size_t r = 0; r < n; r++) {
         e->n_enabled += e->enabled[r];
+        if (e->enabled[r] && bundle->m.rules[r].service != VP_SERVICE_ANY)
+            e->has_service = 1;
+    }
     e->rule_bytes = (n + 7) / 8;
     e->chain_bytes = (bundle->plan.n_chains + 7) / 8;
     e->neg_bytes = (bundle->plan.n_headneg + 7) / 8;

@@ -16,6 +16,10 @@
 #include "http.h"
 
 
+/* Stream start bytes that decide service recognition (service.c). */
+#define VP_SERVICE_PREFIX 17
+enum { VP_SVC_UNDECIDED = 0, VP_SVC_HTTP = 1, VP_SVC_OTHER = 2 };
+
 typedef struct vp_id_index {
     uint32_t id;
     uint32_t rule;
@@ -106,6 +110,7 @@ struct vp_engine {
     size_t stream_size;         /* sizeof(vp_stream) + bitmaps + element state */
     vp_http_limits http_limits;
     vp_profile_counters *profile; /* per rule, NULL unless profiling */
+    int has_service;            /* some enabled rule needs a service recognised */
 };
 
 #define VP_SCRATCH_MAX_BUNDLES 8
@@ -180,6 +185,13 @@ struct vp_stream {
     size_t n_deferred, cap_deferred;
     vp_stream_http *http;
     vp_stream_t *peer;          /* the other direction, when linked */
+    /* service recognition (service.c), kept by every stream of an engine
+     * with service rules, since a linked peer may need it */
+    uint8_t svc;                /* VP_SVC_* */
+    uint8_t svc_held;           /* a service rule held waiting for recognition */
+    uint8_t svc_len;            /* bytes in svc_prefix */
+    uint8_t svc_prefix[VP_SERVICE_PREFIX];
+    uint64_t svc_at;            /* offset where HTTP was recognised */
 };
 
 static inline int vp_bit_get(const uint8_t *bits, size_t i)
@@ -209,6 +221,15 @@ void vp_state_foreach(vp_stream_t *s, void (*fn)(vp_stream_t *, uint32_t, uint8_
 size_t vp_state_bytes(const vp_stream_t *s);
 void vp_state_free(vp_stream_t *s);
 
+/* service.c: recognition of the stream's application protocol. */
+void vp_service_feed(vp_stream_t *s, const uint8_t *p, size_t n); /* before scanning p */
+void vp_service_end(vp_stream_t *s);    /* a gap or the end: undecided is not HTTP */
+/* 1 when service rules may fire (the stream or its linked peer is HTTP);
+ * raises *at to the offset where this stream was recognised. */
+int vp_service_ready(const vp_stream_t *s, uint64_t *at);
+/* Fires the held service rules once the stream or its peer is recognised. */
+void vp_service_poll(vp_stream_t *s);
+
 /* chain.c: the evaluation of chains on one buffer of a stream. */
 void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t end);
 void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive);
@@ -218,6 +239,8 @@ void vp_chain_close(vp_stream_t *s, vp_bufctx *cx);
 void vp_chain_reset_buffer(vp_stream_t *s, vp_bufctx *cx);
 /* A new HTTP message: per-transaction rule state starts over. */
 void vp_chain_new_message(vp_stream_t *s);
+/* Fires, at `at`, the service rules whose conditions hold (service.c). */
+void vp_chain_release_held(vp_stream_t *s, uint64_t at);
 
 /* http_glue.c: feeding the HTTP side of a stream. */
 vp_status vp_stream_http_scan(vp_stream_t *s, const uint8_t *p, size_t n, uint64_t raw,

@@ -125,6 +125,10 @@ VP_API vp_status vp_stream_scan(vp_stream_t *s, const void *data, size_t len,
     st = scratch_acquire(s, scratch);
     if (st != VP_OK)
         return st;
+    if (s->engine->has_service) {
+        vp_service_feed(s, data, len);
+        vp_service_poll(s);
+    }
     const char *p = data;
     size_t left = s->hs ? len : 0; /* without raw-stream patterns only offsets move */
     while (left) {
@@ -164,6 +168,8 @@ VP_API vp_status vp_stream_gap(vp_stream_t *s, uint64_t len, vp_scratch_t *scrat
     st = scratch_acquire(s, scratch);
     if (st != VP_OK)
         return st;
+    vp_service_end(s);
+    vp_service_poll(s);
     vp_chain_gap(s, &s->raw, s->raw.pos, s->raw.pos + len);
     if (s->hs && hs_reset_stream(s->hs, 0, scratch->hs, NULL, NULL) != HS_SUCCESS)
         st = VP_E_HYPERSCAN;
@@ -183,6 +189,8 @@ VP_API vp_status vp_stream_close(vp_stream_t *s, vp_scratch_t *scratch)
     st = scratch_acquire(s, scratch);
     if (st != VP_OK)
         return st;
+    vp_service_end(s);
+    vp_service_poll(s);
     vp_stream_http_close(s, scratch);
     if (s->hs && hs_close_stream(s->hs, scratch->hs, on_hs_match, s) != HS_SUCCESS)
         st = VP_E_HYPERSCAN;

@@ -198,6 +198,7 @@ static void assert_rules_equal(const vp_mrule *a, const vp_mrule *b)
     ck_assert_uint_eq(a->proto, b->proto);
     ck_assert_uint_eq(a->direction, b->direction);
     ck_assert_uint_eq(a->modes, b->modes);
+    ck_assert_uint_eq(a->service, b->service);
     ck_assert_int_eq(a->cvss10, b->cvss10);
     ck_assert_uint_eq(a->name, b->name);
     ck_assert_uint_eq(a->description, b->description);
@@ -898,7 +899,9 @@ static const tamper tampers[] = {
     { "direction 4", VP_SECT_RULES, RULE(0, 7), 1, 4, F, 0, SAME, 0 },
     { "mode bit 0", VP_SECT_RULES, RULE(0, 8), 1, 1, F, 0, SAME, 0 },
     { "mode bit 3", VP_SECT_RULES, RULE(0, 8), 1, 8 | MODES_BOTH, F, 0, SAME, 0 },
-    { "rule reserved byte", VP_SECT_RULES, RULE(0, 9), 1, 1, F, 0, SAME, 0 },
+    { "unknown service", VP_SECT_RULES, RULE(0, 9), 1, 2, F, 0, SAME, 0 },
+    { "service http on tcp", VP_SECT_RULES, RULE(0, 9), 1, VP_SERVICE_HTTP, VP_OK, 0, 0, 0 },
+    { "service http on udp", VP_SECT_RULES, RULE(2, 9), 1, VP_SERVICE_HTTP, F, 0, SAME, 0 },
     { "cvss 101", VP_SECT_RULES, RULE(0, 10), 2, 101, F, 0, SAME, 0 },
     { "cvss -2", VP_SECT_RULES, RULE(0, 10), 2, 0xfffe, F, 0, SAME, 0 },
     { "cvss -1 accepted", VP_SECT_RULES, RULE(0, 10), 2, 0xffff, VP_OK, 0, 0, 0 },
@@ -940,6 +943,35 @@ START_TEST(test_crafted)
         want_off = (int64_t)(frame_base(&b, t->exp_sect ? t->exp_sect : t->sect) + (size_t)t->exp);
     expect_status_at(&b, t->want, want_off, t->name);
     free(b.p);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- services */
+
+/* A service rule keeps its service through a round trip, and may not have a
+ * condition on an HTTP buffer (the error names that condition's flags). */
+START_TEST(test_service_rules)
+{
+    vp_model m, back;
+    build_model(&m);
+    m.rules[1].service = VP_SERVICE_HTTP;
+    blob b = encode_model(&m);
+    int64_t off = -1;
+    char msg[256];
+    ck_assert_int_eq(vp_bundle_decode(b.p, b.len, &back, msg, sizeof msg, &off), VP_OK);
+    assert_models_equal(&m, &back);
+    vp_model_free(&back);
+    free(b.p);
+
+    uint32_t c = m.rules[1].cond_first + 1;
+    m.conds[c].flags |= (uint32_t)VP_BUF_HEADER << VP_BUF_SHIFT;
+    m.atoms[m.conds[c].atom].flags |= (uint32_t)VP_BUF_HEADER << VP_BUF_SHIFT;
+    b = encode_model(&m);
+    ck_assert_int_eq(decode_blob(&b, &off, msg, sizeof msg), VP_E_BUNDLE_FORMAT);
+    ck_assert_msg(strstr(msg, "service") != NULL, "%s", msg);
+    ck_assert_int_eq(off, (int64_t)(sect_off(&b, VP_SECT_CONDS) + COND(c, 4)));
+    free(b.p);
+    vp_model_free(&m);
 }
 END_TEST
 
@@ -1298,6 +1330,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_checksums);
     tcase_add_loop_test(tc, test_crafted, 0, (int)(sizeof tampers / sizeof tampers[0]));
+    tcase_add_test(tc, test_service_rules);
     tcase_add_loop_test(tc, test_anybyte, 0,
                         (int)(sizeof anybyte_cases / sizeof anybyte_cases[0]));
     tcase_add_test(tc, test_trailing_bytes);

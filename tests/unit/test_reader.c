@@ -186,6 +186,18 @@ static const diag_case diag_cases[] = {
      "protocol must be one of tcp, udp, got \"icmp\""},
     {HEAD "    direction: up\n" MATCH, E, VP_D_TYPE, 6, 16, 5,
      "direction must be one of to_server, to_client, any, got \"up\""},
+    {HEAD "    service: smtp\n" MATCH, E, VP_D_TYPE, 6, 14, 5,
+     "service must be one of any, http, got \"smtp\""},
+    {HEAD "    protocol: udp\n    service: http\n" MATCH, E, VP_D_UNSUPPORTED, 7, 14, 5,
+     "service http needs protocol tcp"},
+    {HEAD "    service: http\n    match:\n      - content: a\n        buffer: http.uri\n", E,
+     VP_D_CONDITION, 9, 17, 5,
+     "a rule with service http inspects the stream only, but this condition inspects http.uri "
+     "(HTTP buffers exist only in HTTP messages anyway)"},
+    {HEAD "    service: http\n    direction: any\n    match:\n      - anomaly: http.header.limit\n",
+     E, VP_D_CONDITION, 9, 9, 5,
+     "a rule with service http inspects the stream only, but this condition inspects HTTP "
+     "anomalies (HTTP buffers exist only in HTTP messages anyway)"},
     {HEAD "    ports: \"90-80\"\n" MATCH, E, VP_D_TYPE, 6, 12, 5,
      "ports range 90-80 must start with the lower port, got \"90-80\""},
     {HEAD "    ports: [80, 70000]\n" MATCH, E, VP_D_TYPE, 6, 17, 5,
