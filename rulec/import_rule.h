@@ -130,6 +130,7 @@ typedef struct imp_rule {
     int performance;   /* modes: performance (+ security) */
     char *classtype;
     char *service;     /* application protocol (header or service:) */
+    int service_http;  /* written as `service: http` (raw-stream HTTP rules) */
     imp_cond *conds;
     size_t n_conds;
     imp_issue *issues;

@@ -1974,26 +1974,31 @@ static int priority_level(int priority)
 
 /* ------------------------------------------------------------ main */
 
-/* A raw-stream rule for HTTP only: the library's HTTP parser verifies the
- * protocol when the rule also needs a parsed message, i.e. a request method
- * (to_server) or a status code (to_client) of at least one byte.  0 when the
- * rule is not of that kind (several services, UDP, either direction). */
+/* A raw-stream rule for HTTP only gets `service: http`: the library then
+ * recognises HTTP by a stream's first bytes with Suricata's own patterns
+ * (rule-format.md, Services), which is what Suricata's protocol detection
+ * decides such a rule by.  Snort 3 decides differently (its wizard's spells,
+ * and the rule's ports as well as its service).  0 when the rule is not of
+ * that kind (several services, UDP). */
 static int verify_http(xstate *st)
 {
     imp_rule *r = st->r;
     if (st->n_services != 1 || strcmp(st->services[0], "http") != 0 || r->udp ||
-        (r->direction != IMP_DIR_TO_SERVER && r->direction != IMP_DIR_TO_CLIENT) ||
         imp_rule_level(r) >= IMP_REJECT)
         return 0;
-    const char *b = r->direction == IMP_DIR_TO_SERVER ? "http.method" : "http.stat_code";
-    new_dataat(st, -1, b, 0, 0); /* no source keyword of its own */
-    r->uses_http = 1;
-    ISSUE(st, IMP_CHANGED, "service", "application protocol http is verified by the library's "
-                                      "HTTP parser (the rule also needs %s, isdataat: 0): a "
-                                      "first request or status line longer than the header "
-                                      "limit is not HTTP to it, where Suricata still inspects "
-                                      "the stream; and the rule fires once per HTTP message",
-          b);
+    r->service_http = 1;
+    if (st->ctx->dialect == IMP_SNORT3)
+        ISSUE(st, IMP_CHANGED, "service",
+              "application protocol http is recognised as Suricata does (a request starts "
+              "with one of its method names and a blank, a response with HTTP/0.9, 1.0 or "
+              "1.1; service: http) and on the rule's ports only, where Snort 3 evaluates "
+              "the rule on its ports whatever the protocol and on flows its wizard takes "
+              "for HTTP on any port");
+    else
+        ISSUE(st, IMP_NOTE, "service",
+              "application protocol http: the rule needs a stream recognised as HTTP "
+              "(service: http), by Suricata's own detection patterns; link the two "
+              "directions of a flow (vp_stream_link) so that either side recognises both");
     return 1;
 }
 

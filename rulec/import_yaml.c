@@ -299,6 +299,8 @@ void imp_yaml_rule(imp_buf *b, const imp_rule *r, int mode, char *const *stream_
     else
         imp_buf_puts(b, "    ports: any\n");
     imp_buf_printf(b, "    direction: %s\n", dir_name(r->direction));
+    if (r->service_http)
+        imp_buf_puts(b, "    service: http\n");
     imp_buf_puts(b, "    match:\n");
     for (size_t i = 0; i < r->n_conds; i++)
         yaml_cond(b, &r->conds[i], stream_buffers, nsb);

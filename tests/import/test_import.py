@@ -370,14 +370,19 @@ class EndToEnd(ImportTest):
         ]) + "\n"
         res = self.imp(text)
         self.assertEqual(res.rc, 0, res.stderr)
-        self.assertEqual(res.status(1), "changed", res.rows)
-        for sid in (2, 3, 4):
+        for sid in (1, 2, 3, 4):
             self.assertEqual(res.status(sid), "exact", res.rows)
         self.assertEqual(self.fired(res, b"GET /admin/x.jsp HTTP/1.1\r\nHost: a\r\n\r\n"),
                          {1, 2})
-        # the same bytes, but not HTTP: the raw rule needs the HTTP parser's consent
+        # the same bytes, but not HTTP: the raw rule needs a stream recognised as HTTP
         self.assertEqual(self.fired(res, b"\x16\x03\x01 GET /admin/x.jsp HTTP/1.1\r\n\r\n"),
                          set())
+        self.assertEqual(self.fired(res, b"FOO /admin HTTP/1.1\r\n\r\n"), set())
+        # recognised by its first bytes, whatever follows: a first line far
+        # longer than the HTTP parser's header limit, a request without version
+        long_line = b"GET /admin/" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n"
+        self.assertEqual(self.fired(res, long_line), {1})
+        self.assertEqual(self.fired(res, b"POST\t/admin\r\n"), {1})
         self.assertEqual(self.fired(res, b"GET /q?aaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n"), {3})
         self.assertEqual(self.fired(res, b"GET /q?aaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n"), set())
         self.assertEqual(self.fired(res, b"GET /a/q HTTP/1.1\r\n\r\n"), {4})
@@ -393,21 +398,29 @@ class Header(ImportTest):
             self.assertIn("protocol", res.keywords(1))
         r = self.exact(R('flow:to_server; http.uri; content:"/a";', "alert http any any -> any any"))
         self.assertEqual((r["protocol"], r["x-service"]), ("tcp", "http"))
-        # raw conditions in an HTTP rule: the HTTP parser verifies the protocol,
-        # but its notion of HTTP is not Suricata's (an overlong first line)
-        res = self.one(R('flow:to_server; content:"/a";', "alert http any any -> any any"))
+        # raw conditions in an HTTP rule: `service: http`, recognised by
+        # Suricata's own detection patterns, in either direction
+        for flow, direction in (("flow:to_server; ", "to_server"), ("flow:to_client; ", "to_client"),
+                                ("", "any")):
+            rule = R(flow + 'content:"/a";', "alert http any any -> any any")
+            r = self.exact(rule)
+            self.assertEqual((r["service"], r["direction"], r["match"]),
+                             ("http", direction, [{"content": "/a"}]))
+            self.assertIn("service", self.one(rule).keywords(1, "note"))
+        # Snort 3 decides by ports and by its wizard: changed
+        res = self.one(R('content:"/a"; service:http;', "alert tcp any any -> any 80"),
+                       dialect="snort3")
         self.assertEqual(res.status(1), "changed")
         self.assertIn("service", res.keywords(1, "changed"))
-        self.assertEqual(res.rules[1]["match"],
-                         [{"content": "/a"}, {"isdataat": 0, "buffer": "http.method"}])
-        res = self.one(R('flow:to_client; content:"x";', "alert http any any -> any any"))
-        self.assertEqual(res.rules[1]["match"][1], {"isdataat": 0, "buffer": "http.stat_code"})
-        # either direction, or another protocol: not verified
-        for header in ("alert http any any -> any any", "alert smtp any any -> any 25",
-                       "alert tls any any -> any any"):
+        self.assertEqual(res.rules[1]["service"], "http")
+        # another protocol, or HTTP buffers (HTTP anyway): no service field
+        for header in ("alert smtp any any -> any 25", "alert tls any any -> any any"):
             res = self.one(R('content:"/a";', header))
             self.assertEqual(res.status(1), "changed", header)
             self.assertIn("service", res.keywords(1, "changed"))
+            self.assertNotIn("service", res.rules[1])
+        self.assertNotIn("service", self.exact(R('flow:to_server; http.uri; content:"/a";',
+                                                 "alert http any any -> any any")))
         res = self.one(R('content:"x";', "alert tcp-pkt any any -> any any"))
         self.assertEqual(res.status(1), "changed")
 
