@@ -569,7 +569,24 @@ static inline const char *fz_rich_rules(void)
         "      - isdataat: 4\n"
         "        relative: true\n"
         "        negate: true\n"
-        "        buffer: http.request_body\n";
+        "        buffer: http.request_body\n"
+        "  - id: 128\n"
+        "    name: cmd.exe in a stream recognised as HTTP\n"
+        "    severity: high\n"
+        "    service: http\n"
+        "    direction: any\n"
+        "    match:\n"
+        "      - content: \"cmd.exe\"\n"
+        "        nocase: true\n"
+        "  - id: 129\n"
+        "    name: HTTP stream that starts with G and has no Host\n"
+        "    severity: low\n"
+        "    service: http\n"
+        "    match:\n"
+        "      - content: \"G\"\n"
+        "        depth: 1\n"
+        "      - content: \"Host:\"\n"
+        "        negate: true\n";
     /* END RICH YAML */
 }
 

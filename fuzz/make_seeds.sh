@@ -96,6 +96,36 @@ rules:
         expect: nomatch
 EOF
 
+rule service <<'EOF'
+format: 1
+ruleset: seeds
+rules:
+  - id: 1
+    name: raw marker in HTTP streams only
+    severity: low
+    service: http
+    direction: any
+    match:
+      - content: "MARK"
+    tests:
+      - data: "GET /MARK HTTP/1.1\r\n\r\n"
+        expect: match
+      - data: "HELLO MARK"
+        expect: nomatch
+EOF
+
+bad service-http-buffer <<'EOF'
+format: 1
+rules:
+  - id: 1
+    name: service with an HTTP buffer
+    severity: low
+    service: http
+    match:
+      - content: "/a"
+        buffer: http.uri
+EOF
+
 bad isdataat-relative-chain <<'EOF'
 format: 1
 rules:
@@ -492,6 +522,12 @@ script fuzz_diff rich-response "\x03$mixed" "$resp"
 script fuzz_diff rich-misc "\x41$bytes" '\xca\xfe\xba\xbe....BEGIN..END.pass=1&user=2 abab alpha beta id=7;-- K..V'
 # one content "ab"
 script fuzz_diff content "\x00\x00\x00\x09$mixed" 'aabababbab\nbaab'
+# service: http, one content "ab", the stream starts with "GET " (rule head
+# bit 4, start index in bits 5-7), "HEAD<tab>", "GET" (not recognised)
+script fuzz_diff service-get "\x00\x30\x00\x09$mixed" 'aabababbab\nbaab'
+script fuzz_diff service-head "\x00\x50\x00\x09$gappy" 'bbabaabbbaab'
+script fuzz_diff service-unrecognised "\x00\x70\x00\x09$bytes" 'abab'
+script fuzz_diff rich-service "\x01$mixed" 'GET /x/CMD.EXE HTTP/1.1\r\nHost: a\r\n\r\n'
 # "ab", then "ba" at distance -4 within 6
 script fuzz_diff negative-distance "\x00\x01\x00\x09\xc0\x05\x08\x05$gappy" 'bbabaabbbaababababbbbbaaaaabab'
 # "ab", then no "a" within 11 bytes after it

@@ -156,6 +156,7 @@ static void rule_json(json_out *j, const vp_rule_info_t *r)
     json_key(j, "action"), json_string(j, vp_action_str(r->action));
     json_key(j, "protocol"), json_string(j, r->proto == VP_PROTO_UDP ? "udp" : "tcp");
     json_key(j, "direction"), json_string(j, vp_direction_str(r->direction));
+    json_key(j, "service"), json_string(j, r->service == VP_SERVICE_HTTP ? "http" : "any");
     json_key(j, "conditions"), json_uint(j, r->condition_count);
     json_end_object(j);
 }

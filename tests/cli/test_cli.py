@@ -32,6 +32,7 @@ rules:
     name: detect only rule
     severity: low
     action: detect
+    service: http
     match:
       - content: "ldap://"
       - content: "/a"
@@ -87,6 +88,7 @@ class Cli(unittest.TestCase):
         self.assertEqual([x["id"] for x in doc["rules"]], [1011242, 2000, 3000])
         self.assertEqual(doc["rules"][0]["modes"], ["performance", "security"])
         self.assertEqual(doc["rules"][0]["cve"], ["CVE-2021-44228"])
+        self.assertEqual([x["service"] for x in doc["rules"]], ["any", "http", "any"])
         self.assertEqual(doc["size"], os.path.getsize(self.bundle))
         self.assertIn("HS_STREAM_DB", [s["name"] for s in doc["sections"]])
 

@@ -252,6 +252,10 @@ void dc_gen_set(uint64_t seed, uint64_t index, dc_set *set)
         for (size_t k = 0; k < r->n_conds; k++)
             gen_cond(&g, set, r, k);
     }
+    /* A stream of its own, so older seeds keep generating the same rules. */
+    rng h = rng_of(seed, index, UINT64_C(1) << 40);
+    for (size_t i = 0; i < set->n_rules; i++)
+        set->rules[i].service_http = set->rules[i].proto == VP_PROTO_TCP && chance(&h, 15);
     relink(set);
 }
 
@@ -359,6 +363,26 @@ void dc_gen_stream(const dc_set *set, uint64_t k, dc_stream *st)
         }
     }
 
+    /* Sometimes a start that HTTP recognition looks at (or almost). */
+    rng h = rng_of(set->seed, set->index, (k + 1) | (UINT64_C(1) << 41));
+    if (chance(&h, 35)) {
+        static const char *const starts_http[] = {
+            "GET ", "POST\t", "PUT /", "BASELINE-CONTROL a", "MKCOL ", "GET", "get /", "GETX ",
+            "OPTIONS", " GET ", "HTTP/1.1", "HTTP/1.0 2", "HTTP/0.9", "HTTP/2.0", "HTTP/1.",
+            /* nocase contents such as "d", "ab" or "Ba" hold before the blank */
+            "DELETE ", "HEAD\tab", "PATCH ", "UPDATE ", "BASELINE-CONTROL\t", "LABEL ",
+        };
+        const char *p = PICK(&h, starts_http);
+        size_t pn = strlen(p);
+        if (len + pn <= DC_MAX_BYTES) {
+            memmove(st->bytes + pn, st->bytes, len);
+            memcpy(st->bytes, p, pn);
+            len += pn;
+            for (size_t i = 0; i < n_starts; i++)
+                starts[i] += pn;
+        }
+    }
+
     /* Cut into segments separated by gaps. */
     size_t cuts[DC_MAX_SEGS + 1];
     size_t n_segs = 1;
@@ -450,6 +474,8 @@ int dc_set_yaml(const dc_set *set, char *dst, size_t cap)
             emit(&o, "    ports: %s\n", r->ports_yaml);
         emit(&o, "    direction: %s\n",
              r->dir == VP_DIR_TO_SERVER ? "to_server" : r->dir == VP_DIR_TO_CLIENT ? "to_client" : "any");
+        if (r->service_http)
+            emit(&o, "    service: http\n");
         emit(&o, "    match:\n");
         for (size_t k = 0; k < r->n_conds; k++) {
             const orc_cond *c = &r->conds[k];
@@ -598,6 +624,53 @@ void dc_engine_run(const dc_engine *e, const dc_stream *st, int chunking, dc_eve
     vp_stream_free(s);
 }
 
+/* Where the stream is recognised as HTTP (rule-format.md, Services): its
+ * bytes before the first gap start with a method and a blank (to_server) or
+ * an HTTP/0.9-1.1 version (to_client).  -1 when it is not. */
+static int64_t http_recognised_at(const dc_stream *st)
+{
+    static const char *const methods[] = {
+        "GET", "PUT", "POST", "HEAD", "TRACE", "OPTIONS", "CONNECT", "DELETE", "PATCH",
+        "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "CHECKOUT",
+        "UNCHECKOUT", "CHECKIN", "UPDATE", "LABEL", "REPORT", "MKWORKSPACE", "MKACTIVITY",
+        "MERGE", "INVALID", "VERSION-CONTROL", "BASELINE-CONTROL",
+    };
+    static const char *const versions[] = {"HTTP/0.9", "HTTP/1.0", "HTTP/1.1"};
+    if (st->n_segs == 0)
+        return -1;
+    const uint8_t *p = st->segs[0].data;
+    size_t n = st->segs[0].len; /* a leading gap makes this 0 */
+    if (st->dir == VP_DIR_TO_SERVER) {
+        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+            size_t L = strlen(methods[i]);
+            if (n > L && memcmp(p, methods[i], L) == 0 && (p[L] == ' ' || p[L] == '\t'))
+                return (int64_t)L + 1;
+        }
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+        if (n >= 8 && memcmp(p, versions[i], 8) == 0)
+            return 8;
+    return -1;
+}
+
+int dc_expected(const dc_rule *r, const dc_stream *st, orc_result *out, char *err,
+                size_t err_len)
+{
+    if (orc_eval(r->conds, r->n_conds, st->segs, st->n_segs, out, err, err_len))
+        return -1;
+    if (r->service_http && out->fires) {
+        int64_t at = http_recognised_at(st);
+        if (at < 0) {
+            out->fires = 0;
+            out->offset = -1;
+        } else if (out->offset < at) {
+            out->offset = at;
+        }
+    }
+    return 0;
+}
+
 int dc_rule_applies(const dc_rule *r, const dc_stream *st)
 {
     if (r->proto != st->proto)
@@ -687,7 +760,7 @@ static size_t compare(const dc_set *set, const dc_stream *st, const dc_engine *e
             continue;
         orc_result res;
         char err[256];
-        if (orc_eval(r->conds, r->n_conds, st->segs, st->n_segs, &res, err, sizeof(err))) {
+        if (dc_expected(r, st, &res, err, sizeof(err))) {
             emit(why, "rule %u: oracle error: %s\n", r->id, err);
             bad++;
             continue;
@@ -818,8 +891,7 @@ void dc_run_set(const dc_config *cfg, uint64_t index, dc_stats *stats)
                     orc_result res = {0, -1};
                     char oerr[256];
                     if (dc_rule_applies(&set.rules[i], &st))
-                        orc_eval(set.rules[i].conds, set.rules[i].n_conds, st.segs, st.n_segs, &res,
-                                 oerr, sizeof(oerr));
+                        dc_expected(&set.rules[i], &st, &res, oerr, sizeof(oerr));
                     fprintf(cfg->log, "  rule %u: %s %" PRId64 "\n", set.rules[i].id,
                             res.fires ? "fires at" : "no event", res.offset);
                 }

@@ -38,6 +38,7 @@ typedef struct dc_rule {
     char pat[DC_MAX_CONDS][DC_MAX_PAT + 1];
     char flags[DC_MAX_CONDS][5];
     int as_hex[DC_MAX_CONDS];
+    int service_http;             /* `service: http` (tcp rules only) */
 } dc_rule;
 
 typedef struct dc_set {
@@ -118,6 +119,12 @@ typedef struct dc_events {
 
 /* Runs a stream through the engine with chunking 0 or 1 (ignored for udp). */
 void dc_engine_run(const dc_engine *e, const dc_stream *st, int chunking, dc_events *out);
+
+/* What the rule language says rule r does on the stream: the oracle's
+ * verdict, narrowed by `service: http` (docs/rule-format.md, Services).
+ * Returns 0, or -1 with a message in err. */
+int dc_expected(const dc_rule *r, const dc_stream *st, orc_result *out, char *err,
+                size_t err_len);
 
 /* Whether rule r applies to the stream (proto, port, direction). */
 int dc_rule_applies(const dc_rule *r, const dc_stream *st);
