@@ -157,6 +157,8 @@ static void rule_json(json_out *j, const vp_rule_info_t *r)
     json_key(j, "protocol"), json_string(j, r->proto == VP_PROTO_UDP ? "udp" : "tcp");
     json_key(j, "direction"), json_string(j, vp_direction_str(r->direction));
     json_key(j, "service"), json_string(j, r->service == VP_SERVICE_HTTP ? "http" : "any");
+    json_key(j, "noalert"), json_bool(j, r->noalert);
+    json_key(j, "flowbits"), json_uint(j, r->flowbit_count);
     json_key(j, "conditions"), json_uint(j, r->condition_count);
     json_end_object(j);
 }

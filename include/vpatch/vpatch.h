@@ -200,6 +200,8 @@ typedef struct vp_rule_info {
     vp_direction direction;
     size_t condition_count;
     vp_service service;            /**< since 1.4 bundles; VP_SERVICE_ANY before */
+    int noalert;                   /**< 1: fires without events (flowbits setters) */
+    size_t flowbit_count;          /**< flowbit operations (set, isset, ...) */
 } vp_rule_info_t;
 
 /** Metadata of the rule at index 0..count-1 (bundle order). */

@@ -39,6 +39,7 @@ static const char *const section_names[VP_SECT_LAST_KNOWN + 1] = {
     [VP_SECT_SIGNATURE] = "SIGNATURE",
     [VP_SECT_HS_DB_VARIANTS] = "HS_DB_VARIANTS",
     [VP_SECT_HS_BUFFER_DBS] = "HS_BUFFER_DBS",
+    [VP_SECT_FLOWBITS] = "FLOWBITS",
 };
 
 const char *vp_bundle_section_name(uint32_t type)
@@ -164,7 +165,8 @@ static void enc_rule(vp_writer *w, const vp_mrule *r)
     vp_put_u8(w, r->proto);
     vp_put_u8(w, r->direction);
     vp_put_u8(w, r->modes);
-    vp_put_u8(w, r->service);
+    vp_put_u8(w, (uint8_t)(r->service | (r->flags & VP_R_NOALERT ? VP_RULE_NOALERT_BIT : 0) |
+                           (r->flags & VP_R_FLOWBITS ? VP_RULE_FLOWBITS_BIT : 0)));
     vp_put_u16(w, (uint16_t)r->cvss10);
     vp_put_u32(w, r->name);
     vp_put_u32(w, r->description);
@@ -192,6 +194,17 @@ static void enc_hsdb(vp_writer *w, const vp_model *m)
     vp_put_bytes(w, m->hs_stream_db, m->hs_stream_db_len);
 }
 
+static void enc_flowbits(vp_writer *w, const vp_model *m)
+{
+    put_array_header(w, m->n_flowbits);
+    for (size_t i = 0; i < m->n_flowbits; i++) {
+        vp_put_u32(w, m->flowbits[i].rule);
+        vp_put_u32(w, m->flowbits[i].name);
+        vp_put_u8(w, m->flowbits[i].op);
+        vp_put_zeros(w, 3);
+    }
+}
+
 /* Emission order: small metadata first, the big opaque database last. */
 static const struct {
     uint32_t type;
@@ -208,7 +221,7 @@ static int model_fits(const vp_model *m)
 {
     return m->strings_len <= UINT32_MAX && m->n_strlist <= UINT32_MAX &&
            m->n_ports <= UINT32_MAX && m->n_atoms <= UINT32_MAX &&
-           m->n_conds <= UINT32_MAX && m->n_rules <= UINT32_MAX;
+           m->n_conds <= UINT32_MAX && m->n_rules <= UINT32_MAX && m->n_flowbits <= UINT32_MAX;
 }
 
 static void pad_to_align(vp_writer *w)
@@ -252,7 +265,8 @@ int vp_bundle_encode_ex(const vp_model *m, const vp_bundle_extra *extra, size_t 
         return -1;
     *out = NULL;
     *len = 0;
-    enum { N = ARRAY_LEN(enc_order) };
+    /* FLOWBITS only when some rule has flowbits: other bundles stay as before. */
+    size_t N = ARRAY_LEN(enc_order) + (m && m->n_flowbits ? 1 : 0);
     if (!m || !model_fits(m) || n_extra > VP_BUNDLE_MAX_SECTIONS - N || (n_extra && !extra))
         return -1;
 
@@ -263,8 +277,10 @@ int vp_bundle_encode_ex(const vp_model *m, const vp_bundle_extra *extra, size_t 
     for (size_t i = 0; i < count; i++) {
         pad_to_align(&w);
         off[i] = w.len;
-        if (i < N)
+        if (i < ARRAY_LEN(enc_order))
             enc_order[i].emit(&w, m);
+        else if (i < N)
+            enc_flowbits(&w, m);
         else
             vp_put_bytes(&w, extra[i - N].data, extra[i - N].size);
         size[i] = w.len - off[i];
@@ -276,7 +292,10 @@ int vp_bundle_encode_ex(const vp_model *m, const vp_bundle_extra *extra, size_t 
     }
     for (size_t i = 0; i < count; i++)
         write_entry(w.buf + VP_BUNDLE_HEADER_SIZE + i * VP_BUNDLE_ENTRY_SIZE,
-                    i < N ? enc_order[i].type : extra[i - N].type, w.buf, off[i], size[i]);
+                    i < ARRAY_LEN(enc_order) ? enc_order[i].type
+                    : i < N                  ? VP_SECT_FLOWBITS
+                                             : extra[i - N].type,
+                    w.buf, off[i], size[i]);
     write_header(w.buf, m->serial, (uint32_t)count, w.len);
     *out = w.buf;
     *len = w.len;
@@ -915,7 +934,8 @@ enum { RF_ID = 0, RF_SEVERITY = 4, RF_ACTION = 5, RF_PROTO = 6, RF_DIRECTION = 7
        RF_MODES = 8, RF_SERVICE = 9, RF_CVSS = 10, RF_NAME = 12, RF_DESCRIPTION = 16,
        RF_CVE = 20, RF_REF = 28, RF_TAG = 36, RF_PORT = 44, RF_COND = 52 };
 
-static void read_rule(vp_reader *r, vp_mrule *u)
+/* Reads the record; returns the reserved bits of its service byte. */
+static uint8_t read_rule(vp_reader *r, vp_mrule *u)
 {
     u->id = vp_get_u32(r);
     u->severity = vp_get_u8(r);
@@ -923,7 +943,10 @@ static void read_rule(vp_reader *r, vp_mrule *u)
     u->proto = vp_get_u8(r);
     u->direction = vp_get_u8(r);
     u->modes = vp_get_u8(r);
-    u->service = vp_get_u8(r);
+    uint8_t sb = vp_get_u8(r);
+    u->service = sb & VP_RULE_SERVICE_MASK;
+    u->flags = (uint8_t)((sb & VP_RULE_NOALERT_BIT ? VP_R_NOALERT : 0) |
+                         (sb & VP_RULE_FLOWBITS_BIT ? VP_R_FLOWBITS : 0));
     u->cvss10 = (int16_t)vp_get_u16(r);
     u->name = vp_get_u32(r);
     u->description = vp_get_u32(r);
@@ -932,9 +955,11 @@ static void read_rule(vp_reader *r, vp_mrule *u)
                            &u->cond_first, &u->cond_count };
     for (size_t j = 0; j < ARRAY_LEN(ranges); j++)
         *ranges[j] = vp_get_u32(r);
+    return sb & (uint8_t)~(VP_RULE_SERVICE_MASK | VP_RULE_NOALERT_BIT | VP_RULE_FLOWBITS_BIT);
 }
 
-static vp_status check_rule_enums(const dec *c, size_t i, const vp_mrule *u, uint64_t at)
+static vp_status check_rule_enums(const dec *c, size_t i, const vp_mrule *u, uint8_t reserved,
+                                  uint64_t at)
 {
     const errsink *e = c->e;
     int64_t a = (int64_t)at;
@@ -956,6 +981,12 @@ static vp_status check_rule_enums(const dec *c, size_t i, const vp_mrule *u, uin
         return fail(e, VP_E_BUNDLE_FORMAT, a + RF_MODES, "RULES[%zu]: unknown mode bits 0x%02x", i,
                     u->modes);
     /* the reserved byte before 1.4: an older reader refuses a service */
+    if (reserved)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_SERVICE,
+                    "RULES[%zu]: reserved bits 0x%02x of the service byte are set", i, reserved);
+    if ((u->flags & VP_R_NOALERT) && u->action != VP_ACTION_DETECT)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + RF_SERVICE,
+                    "RULES[%zu]: noalert needs action detect", i);
     if (u->service > VP_SERVICE_HTTP)
         return fail(e, VP_E_BUNDLE_FORMAT, a + RF_SERVICE, "RULES[%zu]: unknown service %u", i,
                     u->service);
@@ -1066,8 +1097,8 @@ static vp_status dec_rules(dec *c)
     for (size_t i = 0; i < n && !st; i++) {
         vp_mrule *u = &c->m->rules[i];
         uint64_t at = base + i * VP_BUNDLE_RULE_REC;
-        read_rule(&r, u);
-        st = check_rule_enums(c, i, u, at);
+        uint8_t reserved = read_rule(&r, u);
+        st = check_rule_enums(c, i, u, reserved, at);
         if (!st)
             st = check_rule_refs(c, i, u, at);
         if (!st)
@@ -1143,11 +1174,89 @@ static vp_status dec_hsdb(dec *c)
     return VP_OK;
 }
 
+static int has_section(const dec *c, uint32_t type)
+{
+    for (uint32_t i = 0; i < c->h->section_count; i++)
+        if (c->h->sections[i].type == type)
+            return 1;
+    return 0;
+}
+
+/* The rule index the FLOWBITS record at `at` names, checked against RULES. */
+static vp_status check_flowbit(const dec *c, size_t i, const vp_mflowbit *fb, uint32_t prev_rule,
+                               const uint8_t reserved[3], uint64_t at)
+{
+    const errsink *e = c->e;
+    int64_t a = (int64_t)at;
+    if (fb->rule >= c->m->n_rules)
+        return fail(e, VP_E_BUNDLE_FORMAT, a, "FLOWBITS[%zu]: rule %" PRIu32 " out of range", i,
+                    fb->rule);
+    if (fb->rule < prev_rule)
+        return fail(e, VP_E_BUNDLE_FORMAT, a, "FLOWBITS[%zu]: records are not in rule order", i);
+    if (!(c->m->rules[fb->rule].flags & VP_R_FLOWBITS))
+        return fail(e, VP_E_BUNDLE_FORMAT, a,
+                    "FLOWBITS[%zu]: rule %" PRIu32 " does not have the flowbits flag", i,
+                    fb->rule);
+    vp_status st = check_str(c, fb->name, at + 4, "FLOWBITS name");
+    if (st)
+        return st;
+    if (c->m->strings[fb->name] == '\0')
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 4, "FLOWBITS[%zu]: empty name", i);
+    if (fb->op < VP_FB_SET || fb->op > VP_FB_ISNOTSET)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 8, "FLOWBITS[%zu]: unknown operation %u", i,
+                    fb->op);
+    if (reserved[0] || reserved[1] || reserved[2])
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 9, "FLOWBITS[%zu]: reserved bytes are not zero",
+                    i);
+    return VP_OK;
+}
+
+/* FLOWBITS (optional): the records of exactly the rules with the flag. */
+static vp_status dec_flowbits(dec *c)
+{
+    size_t n = 0;
+    uint64_t base = 0;
+    vp_reader r;
+    vp_status st = VP_OK;
+    if (has_section(c, VP_SECT_FLOWBITS)) {
+        st = open_array(c, VP_SECT_FLOWBITS, VP_BUNDLE_FLOWBIT_REC, &r, &n, &base);
+        if (st)
+            return st;
+        int ok;
+        c->m->flowbits = alloc_array(n, sizeof *c->m->flowbits, &ok);
+        if (!ok)
+            return nomem(c, VP_SECT_FLOWBITS);
+        c->m->n_flowbits = n;
+    }
+    uint32_t prev = 0;
+    for (size_t i = 0; i < n && !st; i++) {
+        vp_mflowbit *fb = &c->m->flowbits[i];
+        fb->rule = vp_get_u32(&r);
+        fb->name = vp_get_u32(&r);
+        fb->op = vp_get_u8(&r);
+        uint8_t reserved[3] = {vp_get_u8(&r), vp_get_u8(&r), vp_get_u8(&r)};
+        st = check_flowbit(c, i, fb, prev, reserved, base + i * VP_BUNDLE_FLOWBIT_REC);
+        prev = fb->rule;
+    }
+    /* every flagged rule has records (they are sorted: walk both at once) */
+    size_t k = 0;
+    for (size_t i = 0; i < c->m->n_rules && !st; i++) {
+        int has = 0;
+        while (k < n && c->m->flowbits[k].rule == i)
+            k++, has = 1;
+        if (!has && (c->m->rules[i].flags & VP_R_FLOWBITS))
+            st = fail(c->e, VP_E_BUNDLE_FORMAT,
+                      (int64_t)(c->rules_at + i * VP_BUNDLE_RULE_REC + RF_SERVICE),
+                      "RULES[%zu]: flowbits flag without FLOWBITS records", i);
+    }
+    return st;
+}
+
 /* Order matters: strings before anything holding offsets, atoms before
  * conditions, conditions before rules. */
 static vp_status (*const dec_steps[])(dec *) = {
     dec_strings, dec_meta, dec_strlist, dec_ports, dec_atoms,
-    dec_conds, dec_rules, check_unique_ids, dec_hsdb,
+    dec_conds, dec_rules, check_unique_ids, dec_flowbits, dec_hsdb,
 };
 
 vp_status vp_bundle_decode(const uint8_t *data, size_t len, vp_model *out,

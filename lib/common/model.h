@@ -16,6 +16,9 @@
  * (distance+within, or -distance for negative distances).  Bounds per-stream
  * memory: each such condition keeps a bitmap of this many bits at most. */
 #define VP_MAX_LOOKBACK 65536u
+/* Distinct flowbit names one bundle may use: each flow keeps one bit per
+ * name (512 bytes at most). */
+#define VP_MAX_FLOWBIT_NAMES 4096u
 
 /* Condition flags (vp_mcond.flags). */
 enum {
@@ -50,6 +53,30 @@ enum {
 /* Atoms that are not Hyperscan patterns. */
 #define VP_A_NOT_PATTERN (VP_A_ANOMALY | VP_A_ANYBYTE)
 
+/* Rule flags (vp_mrule.flags; stored in the high bits of the rule's service
+ * byte, see docs/bundle-format.md). */
+enum {
+    VP_R_NOALERT = 1u << 0,   /* fires silently: no event (action detect only) */
+    VP_R_FLOWBITS = 1u << 1,  /* has records in the FLOWBITS section */
+};
+
+/* Flowbit operations (vp_mflowbit.op), applied or checked when a rule fires. */
+enum {
+    VP_FB_SET = 1,
+    VP_FB_UNSET = 2,
+    VP_FB_TOGGLE = 3,
+    VP_FB_ISSET = 4,     /* checks: the rule fires only when they hold */
+    VP_FB_ISNOTSET = 5,
+};
+
+/* One flowbit operation of a rule; records are in rule order, and in the
+ * order the rule lists them. */
+typedef struct vp_mflowbit {
+    uint32_t rule;      /* rule index */
+    uint32_t name;      /* string offset: the flowbit's name */
+    uint8_t op;         /* VP_FB_* */
+} vp_mflowbit;
+
 typedef struct vp_port_range {
     uint16_t lo, hi;
 } vp_port_range;
@@ -72,6 +99,7 @@ typedef struct vp_mrule {
     uint8_t direction;  /* vp_direction */
     uint8_t modes;      /* VP_MODE_BIT set */
     uint8_t service;    /* vp_service (since bundle 1.4) */
+    uint8_t flags;      /* VP_R_* (since bundle 1.5) */
     int16_t cvss10;     /* CVSS * 10, -1 when absent */
     uint32_t name;      /* string offsets */
     uint32_t description;
@@ -103,6 +131,8 @@ typedef struct vp_model {
     size_t n_conds;
     vp_matom *atoms;
     size_t n_atoms;
+    vp_mflowbit *flowbits;  /* FLOWBITS section (optional; since 1.5) */
+    size_t n_flowbits;
     uint8_t *hs_stream_db;  /* serialized Hyperscan streaming database of all atoms */
     size_t hs_stream_db_len;
     /* Compiler side only (not decoded from bundles): the HS_BUFFER_DBS section. */

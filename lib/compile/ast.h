@@ -38,6 +38,12 @@ typedef struct vp_src_test {
     uint16_t port;
 } vp_src_test;
 
+typedef struct vp_src_flowbit {
+    vp_mark mark;
+    int op;                 /* VP_FB_* */
+    char *name;
+} vp_src_flowbit;
+
 typedef struct vp_src_rule {
     vp_mark mark;           /* the rule mapping */
     vp_mark id_mark;
@@ -57,6 +63,9 @@ typedef struct vp_src_rule {
     int direction;          /* vp_direction; default to_server */
     int service;            /* vp_service; default any */
     vp_mark service_mark;
+    vp_src_flowbit *flowbits; size_t n_flowbits;
+    int noalert;
+    vp_mark noalert_mark;
     vp_port_range *ports; size_t n_ports; /* n_ports 0 = any */
     vp_src_cond *conds; size_t n_conds;
     vp_src_test *tests; size_t n_tests;

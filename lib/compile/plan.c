@@ -83,7 +83,7 @@ typedef struct atom_src {
 typedef struct builder {
     strpool pool;
     vp_model *m;
-    size_t cap_rules, cap_conds, cap_strlist, cap_ports, cap_atoms;
+    size_t cap_rules, cap_conds, cap_strlist, cap_ports, cap_atoms, cap_flowbits;
     atom_src *atoms;
     size_t n_atoms;
     uint32_t *hash_slots; /* open addressing, atom index + 1 */
@@ -262,9 +262,21 @@ static int is_composite(const vp_src_cond *c)
     return c->is_regex && (c->flags & VP_C_RELATIVE);
 }
 
+/* A rule with flowbit checks may fire at a later match of its patterns
+ * (rule-format.md, Flowbits), so its atoms need every match. */
+static int has_flowbit_checks(const vp_src_rule *r)
+{
+    for (size_t i = 0; i < r->n_flowbits; i++)
+        if (r->flowbits[i].op == VP_FB_ISSET || r->flowbits[i].op == VP_FB_ISNOTSET)
+            return 1;
+    return 0;
+}
+
 static int atom_uses_only_first_match(const vp_src_rule *r, size_t k)
 {
     const vp_src_cond *c = &r->conds[k];
+    if (has_flowbit_checks(r))
+        return 0;
     int alone = !(c->flags & VP_C_RELATIVE) &&
                 !(k + 1 < r->n_conds && (r->conds[k + 1].flags & VP_C_RELATIVE));
     int windowless = !(c->flags & (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH));
@@ -408,6 +420,16 @@ static void add_rule(builder *b, const vp_src_rule *r)
     mr->proto = (uint8_t)r->proto;
     mr->direction = (uint8_t)r->direction;
     mr->service = (uint8_t)r->service;
+    mr->flags = (uint8_t)((r->noalert ? VP_R_NOALERT : 0) | (r->n_flowbits ? VP_R_FLOWBITS : 0));
+    for (size_t i = 0; i < r->n_flowbits; i++) {
+        GROW(m->flowbits, m->n_flowbits, b->cap_flowbits, b->oom);
+        if (b->oom)
+            return;
+        vp_mflowbit *fb = &m->flowbits[m->n_flowbits++];
+        fb->rule = (uint32_t)m->n_rules;
+        fb->name = pool_add(&b->pool, r->flowbits[i].name);
+        fb->op = (uint8_t)r->flowbits[i].op;
+    }
     mr->modes = (uint8_t)r->modes;
     mr->cvss10 = r->has_cvss ? (int16_t)(r->cvss * 10.0 + 0.5) : -1;
     mr->name = pool_add(&b->pool, r->name);
@@ -478,6 +500,133 @@ static const vp_src_rule *rule_at_index(vp_src_file *files, size_t n_files, size
         idx -= files[f].n_rules;
     }
     return NULL;
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Each flow keeps one bit per distinct flowbit name of the bundle. */
+static void check_flowbit_names(vp_src_file *files, size_t n_files, vp_diags *d)
+{
+    size_t n = 0;
+    const vp_src_rule *first = NULL;
+    for (size_t f = 0; f < n_files; f++)
+        for (size_t i = 0; i < files[f].n_rules; i++) {
+            n += files[f].rules[i].n_flowbits;
+            if (!first && files[f].rules[i].n_flowbits)
+                first = &files[f].rules[i];
+        }
+    if (n <= VP_MAX_FLOWBIT_NAMES)
+        return;
+    const char **names = malloc(n * sizeof(*names));
+    if (!names) {
+        d->oom = 1;
+        return;
+    }
+    size_t k = 0;
+    for (size_t f = 0; f < n_files; f++)
+        for (size_t i = 0; i < files[f].n_rules; i++)
+            for (size_t j = 0; j < files[f].rules[i].n_flowbits; j++)
+                names[k++] = files[f].rules[i].flowbits[j].name;
+    qsort(names, n, sizeof(*names), cmp_str_ptr);
+    size_t distinct = 1;
+    for (size_t i = 1; i < n; i++)
+        distinct += strcmp(names[i], names[i - 1]) != 0;
+    free(names);
+    if (distinct > VP_MAX_FLOWBIT_NAMES)
+        vp_diag_add(d, VP_DIAG_ERROR, VP_D_LIMIT, first->file, first->flowbits[0].mark, first->id,
+                    "the rules use %zu distinct flowbit names, more than the %u a bundle may use",
+                    distinct, VP_MAX_FLOWBIT_NAMES);
+}
+
+/* ------------------------------------------------------------ flowbit kinds */
+
+/* One flowbit operation with what decides when it happens. */
+typedef struct fb_use {
+    const char *name;
+    const vp_src_rule *rule;
+    const vp_src_flowbit *fb;
+    int http;       /* the rule inspects HTTP buffers (else the stream) */
+    int dirs;       /* 1 to_server, 2 to_client, 3 both */
+    int writes;     /* set, unset, toggle (else a check) */
+} fb_use;
+
+static int cmp_fb_use(const void *a, const void *b)
+{
+    const fb_use *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
+static int rule_inspects(const vp_src_rule *r, int http)
+{
+    for (size_t k = 0; k < r->n_conds; k++)
+        if ((VP_BUF_OF(r->conds[k].flags) != VP_BUF_STREAM) == http)
+            return 1;
+    return 0;
+}
+
+/* The stream bytes of a chunk are scanned before its HTTP buffers, so
+ * within one stream the order of a stream rule and an HTTP rule depends on
+ * how the host cut the data.  Flowbits must not depend on it: a rule with
+ * flowbits inspects one of the two, and a bit changed by one kind is checked
+ * by the same kind in a direction both can see (rule-format.md, Flowbits). */
+static void check_flowbit_kinds(vp_src_file *files, size_t n_files, vp_diags *d)
+{
+    size_t n = 0;
+    for (size_t f = 0; f < n_files; f++)
+        for (size_t i = 0; i < files[f].n_rules; i++)
+            n += files[f].rules[i].n_flowbits;
+    if (n == 0)
+        return;
+    fb_use *u = calloc(n, sizeof(*u));
+    if (!u) {
+        d->oom = 1;
+        return;
+    }
+    size_t k = 0;
+    for (size_t f = 0; f < n_files; f++)
+        for (size_t i = 0; i < files[f].n_rules; i++) {
+            const vp_src_rule *r = &files[f].rules[i];
+            if (!r->n_flowbits)
+                continue;
+            int http = rule_inspects(r, 1);
+            if (http && rule_inspects(r, 0))
+                vp_diag_add(d, VP_DIAG_ERROR, VP_D_UNSUPPORTED, r->file, r->flowbits[0].mark,
+                            r->id, "a rule with flowbits inspects either the stream or HTTP "
+                            "buffers, not both (the order of the two within a stream depends "
+                            "on how the host cuts the data)");
+            int dirs = r->direction == VP_DIR_ANY ? 3 : r->direction == VP_DIR_TO_CLIENT ? 2 : 1;
+            for (size_t j = 0; j < r->n_flowbits; j++) {
+                int op = r->flowbits[j].op;
+                u[k++] = (fb_use){r->flowbits[j].name, r, &r->flowbits[j], http, dirs,
+                                  op != VP_FB_ISSET && op != VP_FB_ISNOTSET};
+            }
+        }
+    qsort(u, n, sizeof(*u), cmp_fb_use);
+    for (size_t a = 0; a < n;) {
+        size_t b = a;
+        while (b < n && strcmp(u[b].name, u[a].name) == 0)
+            b++;
+        for (size_t x = a; x < b; x++) {
+            if (u[x].writes)
+                continue;
+            for (size_t y = a; y < b; y++)
+                if (u[y].writes && u[y].http != u[x].http && (u[y].dirs & u[x].dirs)) {
+                    vp_diag_add(d, VP_DIAG_ERROR, VP_D_UNSUPPORTED, u[x].rule->file, u[x].fb->mark,
+                                u[x].rule->id,
+                                "flowbit '%s' is checked by this rule, which inspects %s, and "
+                                "changed by rule %u, which inspects %s, in the same direction: "
+                                "within one stream their order would depend on how the host "
+                                "cuts the data", u[x].name, u[x].http ? "HTTP buffers" : "the stream",
+                                u[y].rule->id, u[y].http ? "HTTP buffers" : "the stream");
+                    break;
+                }
+        }
+        a = b;
+    }
+    free(u);
 }
 
 static void check_lookback(vp_src_file *files, size_t n_files, const vp_model *m, vp_diags *d)
@@ -684,6 +833,8 @@ int vp_plan_build(vp_src_file *files, size_t n_files, uint64_t serial, vp_model 
         out->strings_len = b.pool.len;
         b.pool.buf = NULL;
         check_lookback(files, n_files, out, d);
+        check_flowbit_names(files, n_files, d);
+        check_flowbit_kinds(files, n_files, d);
     }
     if (!b.oom && !d->errors && compile_database(&b, d) != 0)
         b.oom = 1;

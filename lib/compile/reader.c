@@ -1823,6 +1823,86 @@ static int rule_service(reader *r, vp_src_rule *rule, const yaml_node_t *v)
     return 0;
 }
 
+static const enum_name flowbit_ops[] = {{"set", VP_FB_SET}, {"unset", VP_FB_UNSET},
+    {"toggle", VP_FB_TOGGLE}, {"isset", VP_FB_ISSET}, {"isnotset", VP_FB_ISNOTSET}, {NULL, 0}};
+
+/* A flowbit name: 1 to 255 printable ASCII characters without blanks. */
+static int check_flowbit_name(reader *r, const yaml_node_t *item, const char *s)
+{
+    size_t n = strlen(s);
+    int ok = n >= 1 && n <= 255;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s[i] > ' ' && s[i] < 0x7f;
+    if (!ok) {
+        shown sh;
+        error_on(r, VP_D_TYPE, item,
+                 "a flowbit name is 1 to 255 printable characters without blanks, got %s",
+                 show(item, &sh));
+    }
+    return ok;
+}
+
+/* flowbits: a list of one-key mappings, {set: NAME} ... {isnotset: NAME}. */
+static int rule_flowbits(reader *r, vp_src_rule *rule, const yaml_node_t *v)
+{
+    static const char what[] = "a non-empty list of {set|unset|toggle|isset|isnotset: NAME}";
+    if (v->type != YAML_SEQUENCE_NODE || seq_len(v) == 0) {
+        bad_kind(r, v, "flowbits", what);
+        return 0;
+    }
+    size_t n = seq_len(v);
+    rule->flowbits = calloc(n, sizeof *rule->flowbits);
+    if (!rule->flowbits)
+        return -1;
+    for (size_t i = 0; i < n && !r->stop; i++) {
+        const yaml_node_t *item = visit(r, v->data.sequence.items.start[i]);
+        if (!item)
+            continue;
+        if (item->type != YAML_MAPPING_NODE) {
+            bad_kind(r, item, "flowbits entry", "a mapping with one key, e.g. {isset: NAME}");
+            continue;
+        }
+        if (map_len(item) != 1) {
+            error_on(r, VP_D_STRUCTURE, item,
+                     "a flowbits entry has one key (e.g. {isset: NAME}), got %zu", map_len(item));
+            continue;
+        }
+        map_iter it;
+        const yaml_node_t *key, *value;
+        if (map_begin(r, item, &it) < 0)
+            return -1;
+        int rc = 0;
+        while (rc == 0 && map_next(r, &it, &key, &value)) {
+            int op = 0;
+            char *name = NULL;
+            if (!read_enum(r, key, "flowbits operation", flowbit_ops, &op))
+                continue;
+            rc = read_text(r, value, "flowbit name", TEXT_NONEMPTY, &name);
+            if (name && !check_flowbit_name(r, value, name)) {
+                free(name);
+                name = NULL;
+            }
+            if (name) {
+                vp_src_flowbit *fb = &rule->flowbits[rule->n_flowbits++];
+                fb->mark = mark_of(item->start_mark);
+                fb->op = op;
+                fb->name = name;
+            }
+        }
+        map_end(&it);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int rule_noalert(reader *r, vp_src_rule *rule, const yaml_node_t *v)
+{
+    rule->noalert_mark = mark_of(v->start_mark);
+    read_bool(r, v, "noalert", &rule->noalert);
+    return 0;
+}
+
 static int rule_ports(reader *r, vp_src_rule *rule, const yaml_node_t *v)
 {
     port_set ps = {NULL, 0, 0, 0};
@@ -1940,6 +2020,7 @@ static const struct rule_field {
     {"protocol", rule_protocol, 0},    {"ports", rule_ports, 0},
     {"direction", rule_direction, 0},  {"match", rule_match, 1},
     {"tests", rule_tests, 0},          {"service", rule_service, 0},
+    {"flowbits", rule_flowbits, 0},    {"noalert", rule_noalert, 0},
 };
 #define N_RULE_FIELDS (sizeof rule_fields / sizeof rule_fields[0])
 
@@ -2036,6 +2117,9 @@ static int read_rule(reader *r, const vp_src_file *out, vp_src_rule *rule,
         check_rule_buffers(r, rule);
     if (rc == 0)
         check_rule_service(r, rule);
+    if (rc == 0 && rule->noalert && rule->action == VP_ACTION_BLOCK)
+        error_at(r, VP_D_CONDITION, rule->noalert_mark,
+                 "noalert needs action: detect (a rule without events cannot block)");
     r->rule_id = 0;
     return rc;
 }
@@ -2476,6 +2560,9 @@ static void free_rule(vp_src_rule *rule)
     for (size_t i = 0; i < rule->n_tests; i++)
         free(rule->tests[i].data);
     free(rule->tests);
+    for (size_t i = 0; i < rule->n_flowbits; i++)
+        free(rule->flowbits[i].name);
+    free(rule->flowbits);
 }
 
 void vp_src_file_free(vp_src_file *f)

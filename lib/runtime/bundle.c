@@ -24,6 +24,7 @@ static void bundle_destroy(vp_bundle_t *b)
     free(b->atom_ref_first);
     free(b->atom_refs);
     free(b->http_rules);
+    vp_flowbits_free(b);
     for (int k = 0; k < VP_BUF_COUNT; k++) {
         hs_free_database(b->bufs[k].db);
         free(b->bufs[k].head_deadlines);
@@ -241,6 +242,8 @@ VP_API vp_status vp_bundle_load_memory_ex(const void *data, size_t len,
     }
     st = index_rules(b, err);
     if (st == VP_OK)
+        st = vp_flowbits_index(b, err);
+    if (st == VP_OK)
         st = vp_select_database(b, data, opts, err);
     if (st != VP_OK) {
         bundle_destroy(b);
@@ -349,6 +352,8 @@ static void fill_info(const vp_bundle_t *b, uint32_t r, vp_rule_info_t *info)
     full.direction = (vp_direction)rule->direction;
     full.condition_count = rule->cond_count;
     full.service = (vp_service)rule->service;
+    full.noalert = (rule->flags & VP_R_NOALERT) != 0;
+    full.flowbit_count = b->fb_first ? b->fb_first[r + 1] - b->fb_first[r] : 0;
     /* Older callers pass a smaller struct: fill only what they know. */
     memcpy(info, &full, size < sizeof(full) ? size : sizeof(full));
 }

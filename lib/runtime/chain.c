@@ -231,14 +231,19 @@ static void fire(vp_stream_t *s, uint32_t rule, uint64_t at, int current)
     const vp_mrule *r = &s->bundle->m.rules[rule];
     if (current)
         vp_bit_set(s->rule_done, rule);
+    if (s->rule_wait)
+        vp_bit_clear(s->rule_wait, rule);
+    vp_flowbits_apply(s, rule);
+    if (s->engine->profile)
+        atomic_fetch_add_explicit(&s->engine->profile[rule].fires, 1, memory_order_relaxed);
+    if (r->flags & VP_R_NOALERT)
+        return; /* a detect rule (the codec checks it): no event, no verdict */
     vp_event_t ev;
     ev.rule_id = r->id;
     ev.offset = at;
     ev.action = (vp_action)r->action;
     ev.verdict = VP_VERDICT_ALLOW;
     ev.direction = (vp_direction)s->direction;
-    if (s->engine->profile)
-        atomic_fetch_add_explicit(&s->engine->profile[rule].fires, 1, memory_order_relaxed);
     if (r->action == VP_ACTION_BLOCK && !s->engine->detect_only) {
         ev.verdict = VP_VERDICT_BLOCK;
         s->verdict = VP_VERDICT_BLOCK;
@@ -278,6 +283,12 @@ static void rule_check(vp_stream_t *s, uint32_t rule, uint64_t raw)
      * the stream is recognised, or for good when it never is. */
     if (s->bundle->m.rules[rule].service != VP_SERVICE_ANY && !vp_service_ready(s, &at)) {
         s->svc_held = 1;
+        return;
+    }
+    /* Flowbit checks: when they fail the rule waits for a later match of
+     * one of its patterns (vp_chain_on_match) and checks again there. */
+    if (!vp_flowbits_allow(s, rule)) {
+        vp_bit_set(s->rule_wait, rule);
         return;
     }
     if (plan->rule_mixed[rule]) {
@@ -569,7 +580,14 @@ void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t en
         /* A relative element whose chain never started has nothing to do. */
         if (el->kind == VP_EK_REL_POS && !el->early && !vp_bit_get(s->chain_started, el->chain))
             continue;
-        if (!elem_is_live(s, el) || !passes_window(el, end))
+        if (!elem_is_live(s, el)) {
+            if (s->rule_wait && vp_bit_get(s->rule_wait, el->rule) &&
+                (el->kind == VP_EK_HEAD_POS || el->kind == VP_EK_REL_POS) &&
+                vp_bit_get(s->chain_done, el->chain) && passes_window(el, end))
+                rule_check(s, el->rule, map_raw(cx, end));
+            continue;
+        }
+        if (!passes_window(el, end))
             continue;
         if (s->engine->profile) {
             profile_match(s, cx, ci, el, end);
@@ -916,9 +934,13 @@ void vp_chain_new_message(vp_stream_t *s)
                 http_held &= vp_bit_get(s->chain_done, c);
                 vp_bit_clear(s->chain_done, c);
             }
-        /* Held but not fired: the stream part is still missing. */
-        if (http_held && !vp_bit_get(s->rule_done, r))
+        /* Held but not fired: the stream part is still missing (or its
+         * flowbit checks failed: then the rule waits for a match again). */
+        if (http_held && !vp_bit_get(s->rule_done, r) &&
+            !(s->rule_wait && vp_bit_get(s->rule_wait, r)))
             vp_bit_set(s->http->pending, r);
+        if (s->rule_wait)
+            vp_bit_clear(s->rule_wait, r);
         vp_bit_clear(s->rule_done, r);
     }
 }

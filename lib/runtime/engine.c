@@ -250,6 +250,10 @@ VP_API vp_status vp_engine_create(vp_bundle_t *bundle, const vp_engine_options_t
     e->neg_bytes = (bundle->plan.n_headneg + 7) / 8;
     /* Element state is made on demand (state.c); this is the fixed part. */
     e->stream_size = sizeof(vp_stream_t) + 2 * e->rule_bytes + 2 * e->chain_bytes + e->neg_bytes;
+    if (bundle->fb_first) { /* the flow's bits and the rules waiting on them */
+        e->fbit_bytes = (bundle->n_fbits + 7) / 8;
+        e->stream_size += e->fbit_bytes + e->rule_bytes;
+    }
     atomic_init(&e->refs, 1);
     vp_bundle_ref(bundle);
     *out = e;

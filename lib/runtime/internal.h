@@ -31,6 +31,12 @@ typedef struct vp_deadline {
     uint32_t elem;
 } vp_deadline;
 
+/* A flowbit operation of a rule with its name turned into a bit number. */
+typedef struct vp_fbop {
+    uint32_t bit;
+    uint8_t op;                 /* VP_FB_* */
+} vp_fbop;
+
 /* What the bundle holds for one buffer. */
 typedef struct vp_buflists {
     hs_database_t *db;          /* atoms of this buffer (not for STREAM/ANOMALY) */
@@ -67,6 +73,10 @@ struct vp_bundle {
     int has_http;               /* some condition inspects an HTTP buffer */
     uint32_t *http_rules;       /* rules with HTTP conditions (per-message resets) */
     size_t n_http_rules;
+    /* flowbits (flowbits.c): per rule a range of operations on bit numbers */
+    uint32_t *fb_first;         /* n_rules + 1 entries into fb_ops; NULL when none */
+    vp_fbop *fb_ops;
+    size_t n_fbits;             /* distinct names */
 };
 
 struct vp_load_options {
@@ -111,6 +121,7 @@ struct vp_engine {
     vp_http_limits http_limits;
     vp_profile_counters *profile; /* per rule, NULL unless profiling */
     int has_service;            /* some enabled rule needs a service recognised */
+    size_t fbit_bytes;          /* per flow: one bit per flowbit name */
 };
 
 #define VP_SCRATCH_MAX_BUNDLES 8
@@ -192,6 +203,11 @@ struct vp_stream {
     uint8_t svc_len;            /* bytes in svc_prefix */
     uint8_t svc_prefix[VP_SERVICE_PREFIX];
     uint64_t svc_at;            /* offset where HTTP was recognised */
+    /* flowbits (flowbits.c): the flow's bits, this stream's own or, linked,
+     * the to_server stream's; rules whose conditions hold but whose checks
+     * did not, retried at later matches of their patterns */
+    uint8_t *fbits, *fbits_own;
+    uint8_t *rule_wait;
 };
 
 static inline int vp_bit_get(const uint8_t *bits, size_t i)
@@ -229,6 +245,14 @@ void vp_service_end(vp_stream_t *s);    /* a gap or the end: undecided is not HT
 int vp_service_ready(const vp_stream_t *s, uint64_t *at);
 /* Fires the held service rules once the stream or its peer is recognised. */
 void vp_service_poll(vp_stream_t *s);
+
+/* flowbits.c */
+vp_status vp_flowbits_index(vp_bundle_t *b, vp_error_t **err);
+void vp_flowbits_free(vp_bundle_t *b);
+int vp_flowbits_allow(const vp_stream_t *s, uint32_t rule); /* checks hold (or none) */
+void vp_flowbits_apply(vp_stream_t *s, uint32_t rule);      /* set, unset, toggle */
+void vp_flowbits_share(vp_stream_t *to_server, vp_stream_t *to_client);
+void vp_flowbits_detach(vp_stream_t *s); /* back to its own bits (copied) */
 
 /* chain.c: the evaluation of chains on one buffer of a stream. */
 void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t end);

@@ -48,6 +48,11 @@ VP_API vp_status vp_stream_open(const vp_engine_t *e, vp_proto proto, uint16_t p
     s->chain_done = s->rule_done + e->rule_bytes;
     s->chain_started = s->chain_done + e->chain_bytes;
     s->neg_killed = s->chain_started + e->chain_bytes;
+    if (e->fbit_bytes) {
+        s->fbits_own = s->neg_killed + e->neg_bytes;
+        s->fbits = s->fbits_own;
+        s->rule_wait = s->fbits_own + e->fbit_bytes;
+    }
     for (size_t r = 0; r < b->m.n_rules; r++) {
         if (!e->enabled[r] || !rule_applies(&b->m.rules[r], &b->m, proto, port, dir))
             vp_bit_set(s->rule_off, r);
@@ -216,12 +221,17 @@ VP_API vp_status vp_stream_link(vp_stream_t *to_server, vp_stream_t *to_client)
     if (!to_server || !to_client || to_server == to_client ||
         to_server->direction != VP_DIR_TO_SERVER || to_client->direction != VP_DIR_TO_CLIENT)
         return VP_E_INVALID;
-    if (to_server->peer)
+    if (to_server->peer) {
+        vp_flowbits_detach(to_server->peer);
         to_server->peer->peer = NULL;
-    if (to_client->peer)
+    }
+    if (to_client->peer) {
+        vp_flowbits_detach(to_client);
         to_client->peer->peer = NULL;
+    }
     to_server->peer = to_client;
     to_client->peer = to_server;
+    vp_flowbits_share(to_server, to_client);
     /* The response parser learns the request methods from the request side,
      * even when no HTTP rule inspects requests. */
     if (to_client->wants_http)
@@ -240,8 +250,10 @@ VP_API void vp_stream_free(vp_stream_t *s)
         return;
     if (s->hs)
         hs_close_stream(s->hs, NULL, NULL, NULL);
-    if (s->peer)
+    if (s->peer) {
+        vp_flowbits_detach(s->peer);
         s->peer->peer = NULL;
+    }
     vp_stream_http_free(s);
     vp_state_free(s);
     free(s->deferred);

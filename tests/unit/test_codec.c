@@ -199,6 +199,7 @@ static void assert_rules_equal(const vp_mrule *a, const vp_mrule *b)
     ck_assert_uint_eq(a->direction, b->direction);
     ck_assert_uint_eq(a->modes, b->modes);
     ck_assert_uint_eq(a->service, b->service);
+    ck_assert_uint_eq(a->flags, b->flags);
     ck_assert_int_eq(a->cvss10, b->cvss10);
     ck_assert_uint_eq(a->name, b->name);
     ck_assert_uint_eq(a->description, b->description);
@@ -250,6 +251,12 @@ static void assert_models_equal(const vp_model *a, const vp_model *b)
     ck_assert_uint_eq(a->n_rules, b->n_rules);
     for (size_t i = 0; i < a->n_rules; i++)
         assert_rules_equal(&a->rules[i], &b->rules[i]);
+    ck_assert_uint_eq(a->n_flowbits, b->n_flowbits);
+    for (size_t i = 0; i < a->n_flowbits; i++) {
+        ck_assert_uint_eq(a->flowbits[i].rule, b->flowbits[i].rule);
+        ck_assert_uint_eq(a->flowbits[i].name, b->flowbits[i].name);
+        ck_assert_uint_eq(a->flowbits[i].op, b->flowbits[i].op);
+    }
     ck_assert_uint_eq(a->hs_stream_db_len, b->hs_stream_db_len);
     if (a->hs_stream_db_len)
         ck_assert_mem_eq(a->hs_stream_db, b->hs_stream_db, a->hs_stream_db_len);
@@ -975,6 +982,106 @@ START_TEST(test_service_rules)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- flowbits */
+
+/* Rule 1 (detect) gets noalert and two flowbit records; rule 2 one. */
+static void flowbits_model(vp_model *m)
+{
+    build_model(m);
+    m->rules[1].flags = VP_R_NOALERT | VP_R_FLOWBITS;
+    m->rules[2].flags = VP_R_FLOWBITS;
+    m->rules[2].action = VP_ACTION_DETECT;
+    vp_mflowbit fb[3] = {
+        {.rule = 1, .name = m->rules[0].name, .op = VP_FB_SET},
+        {.rule = 1, .name = m->rules[1].name, .op = VP_FB_ISNOTSET},
+        {.rule = 2, .name = m->rules[0].name, .op = VP_FB_TOGGLE},
+    };
+    m->flowbits = dup_mem(fb, sizeof fb);
+    m->n_flowbits = 3;
+}
+
+#define FB_REC(i, f) (VP_BUNDLE_ARRAY_HEADER + (i) * VP_BUNDLE_FLOWBIT_REC + (f))
+
+typedef struct fb_case {
+    const char *what;
+    void (*mutate)(vp_model *m);
+    uint32_t sect;  /* where the error is: section, and offset in it */
+    size_t at;
+} fb_case;
+
+static void fb_no_records(vp_model *m) { m->n_flowbits = 0; }
+static void fb_rule_range(vp_model *m) { m->flowbits[1].rule = 9; }
+static void fb_op_zero(vp_model *m) { m->flowbits[1].op = 0; }
+static void fb_op_six(vp_model *m) { m->flowbits[2].op = 6; }
+static void fb_empty_name(vp_model *m) { m->flowbits[0].name = 0; }
+static void fb_name_outside(vp_model *m) { m->flowbits[0].name = 0x7fffffff; }
+static void fb_unflagged(vp_model *m) { m->flowbits[2].rule = 0; }
+static void fb_order(vp_model *m)
+{
+    m->rules[0].flags = VP_R_FLOWBITS;
+    m->flowbits[2].rule = 0;
+}
+static void fb_noalert_block(vp_model *m) { m->rules[0].flags = VP_R_NOALERT; }
+static void fb_missing_for_rule(vp_model *m) { m->rules[0].flags = VP_R_FLOWBITS; }
+
+static const fb_case fb_cases[] = {
+    {"flag without FLOWBITS section", fb_no_records, VP_SECT_RULES, RULE(1, 9)},
+    {"record for a rule out of range", fb_rule_range, VP_SECT_FLOWBITS, FB_REC(1, 0)},
+    {"operation 0", fb_op_zero, VP_SECT_FLOWBITS, FB_REC(1, 8)},
+    {"operation 6", fb_op_six, VP_SECT_FLOWBITS, FB_REC(2, 8)},
+    {"empty name", fb_empty_name, VP_SECT_FLOWBITS, FB_REC(0, 4)},
+    {"name outside the pool", fb_name_outside, VP_SECT_FLOWBITS, FB_REC(0, 4)},
+    {"record for a rule without the flag", fb_unflagged, VP_SECT_FLOWBITS, FB_REC(2, 0)},
+    {"records out of rule order", fb_order, VP_SECT_FLOWBITS, FB_REC(2, 0)},
+    {"noalert on a block rule", fb_noalert_block, VP_SECT_RULES, RULE(0, 9)},
+    {"flagged rule without records", fb_missing_for_rule, VP_SECT_RULES, RULE(0, 9)},
+};
+
+START_TEST(test_flowbits_round_trip)
+{
+    vp_model m, back;
+    flowbits_model(&m);
+    blob b = encode_model(&m);
+    int64_t off = -1;
+    char msg[256];
+    ck_assert_int_eq(vp_bundle_decode(b.p, b.len, &back, msg, sizeof msg, &off), VP_OK);
+    assert_models_equal(&m, &back);
+    vp_model_free(&back);
+    /* reserved bits of the service byte */
+    size_t at = sect_off(&b, VP_SECT_RULES) + RULE(1, 9);
+    b.p[at] |= 0x20;
+    reseal(&b);
+    ck_assert_int_eq(decode_blob(&b, &off, msg, sizeof msg), VP_E_BUNDLE_FORMAT);
+    ck_assert_int_eq(off, (int64_t)at);
+    /* a reserved byte of a record */
+    b.p[at] &= (uint8_t)~0x20;
+    size_t rec = sect_off(&b, VP_SECT_FLOWBITS) + FB_REC(1, 10);
+    b.p[rec] = 1;
+    reseal(&b);
+    ck_assert_int_eq(decode_blob(&b, &off, msg, sizeof msg), VP_E_BUNDLE_FORMAT);
+    ck_assert_int_eq(off, (int64_t)(rec - 1));
+    free(b.p);
+    vp_model_free(&m);
+}
+END_TEST
+
+START_TEST(test_flowbits_invalid)
+{
+    const fb_case *t = &fb_cases[_i];
+    vp_model m;
+    flowbits_model(&m);
+    t->mutate(&m);
+    blob b = encode_model(&m);
+    int64_t off = -1;
+    char msg[256];
+    ck_assert_msg(decode_blob(&b, &off, msg, sizeof msg) == VP_E_BUNDLE_FORMAT, "%s", t->what);
+    ck_assert_msg(off == (int64_t)(sect_off(&b, t->sect) + t->at), "%s: offset %lld (%s)", t->what,
+                  (long long)off, msg);
+    free(b.p);
+    vp_model_free(&m);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- isdataat atoms */
 
 /* One rule: "ab" on the stream, then an any-byte condition (isdataat 2,
@@ -1331,6 +1438,8 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, test_checksums);
     tcase_add_loop_test(tc, test_crafted, 0, (int)(sizeof tampers / sizeof tampers[0]));
     tcase_add_test(tc, test_service_rules);
+    tcase_add_test(tc, test_flowbits_round_trip);
+    tcase_add_loop_test(tc, test_flowbits_invalid, 0, (int)(sizeof fb_cases / sizeof fb_cases[0]));
     tcase_add_loop_test(tc, test_anybyte, 0,
                         (int)(sizeof anybyte_cases / sizeof anybyte_cases[0]));
     tcase_add_test(tc, test_trailing_bytes);

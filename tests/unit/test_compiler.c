@@ -288,6 +288,56 @@ START_TEST(test_limits_and_combinations)
 }
 END_TEST
 
+/* Flowbits between a stream rule and an HTTP rule of one direction would
+ * depend on chunking: refused, with both rules named; across directions,
+ * or between rules of one kind, they compile. */
+START_TEST(test_flowbit_kinds)
+{
+    static const char head[] = "format: 1\nrules:\n";
+    static const char set_raw[] =
+        "  - {id: 1, name: s, severity: low, action: detect, noalert: true, %s\n"
+        "     flowbits: [{set: x}], match: [{content: LOGIN}]}\n";
+    static const char check_http[] =
+        "  - {id: 2, name: c, severity: low, %s\n"
+        "     flowbits: [{isset: x}], match: [{content: /a, buffer: http.uri}]}\n";
+    struct {
+        const char *set_dir, *check_dir;
+        int ok;
+    } rows[] = {
+        {"direction: to_server,", "direction: to_server,", 0},
+        {"direction: any,", "direction: to_server,", 0},
+        {"direction: to_client,", "direction: to_server,", 1},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char yaml[1024], a[256], b[256];
+        snprintf(a, sizeof a, set_raw, rows[i].set_dir);
+        snprintf(b, sizeof b, check_http, rows[i].check_dir);
+        snprintf(yaml, sizeof yaml, "%s%s%s", head, a, b);
+        vp_status st;
+        vp_compiler_t *c = compile_text("k.yaml", yaml, &st);
+        ck_assert_msg((st == VP_OK) == rows[i].ok, "row %zu: status %d", i, st);
+        if (!rows[i].ok) {
+            char buf[512];
+            vp_compiler_diag_format(c, 0, buf, sizeof(buf));
+            ck_assert_msg(strstr(buf, "k.yaml:6:") && strstr(buf, "flowbit 'x'") &&
+                              strstr(buf, "rule 1"), "row %zu: %s", i, buf);
+        }
+        vp_compiler_free(c);
+    }
+    /* one rule on both kinds */
+    vp_status st;
+    vp_compiler_t *c = compile_text(
+        "m.yaml",
+        "format: 1\nrules:\n  - {id: 3, name: m, severity: low, flowbits: [{set: y}],\n"
+        "     match: [{content: a}, {content: /b, buffer: http.uri}]}\n", &st);
+    ck_assert_int_eq(st, VP_E_COMPILE);
+    char buf[512];
+    vp_compiler_diag_format(c, 0, buf, sizeof(buf));
+    ck_assert_msg(strstr(buf, "either the stream or HTTP buffers"), "%s", buf);
+    vp_compiler_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("compiler");
@@ -300,6 +350,7 @@ int main(void)
     tcase_add_test(tc, test_several_sources);
     tcase_add_test(tc, test_compiler_args);
     tcase_add_test(tc, test_limits_and_combinations);
+    tcase_add_test(tc, test_flowbit_kinds);
     suite_add_tcase(s, tc);
     return vp_test_run_suite(s);
 }
