@@ -114,6 +114,54 @@ rules:
         expect: nomatch
 EOF
 
+rule flowbits <<'EOF'
+format: 1
+ruleset: seeds
+rules:
+  - id: 1
+    name: login (silent)
+    severity: low
+    action: detect
+    noalert: true
+    direction: any
+    flowbits: [{set: login}]
+    match:
+      - content: "LOGIN"
+  - id: 2
+    name: secret after login
+    severity: high
+    direction: any
+    flowbits: [{isset: login}, {isnotset: out}]
+    match:
+      - content: "secret"
+    tests:
+      - data: "LOGIN secret"
+        expect: match
+      - data: "secret LOGIN"
+        expect: nomatch
+      - data: "secret LOGIN secret"
+        expect: match
+EOF
+
+bad flowbits-mixed-kinds <<'EOF'
+format: 1
+rules:
+  - id: 1
+    name: stream setter
+    severity: low
+    action: detect
+    flowbits: [{set: x}]
+    match:
+      - content: "a"
+  - id: 2
+    name: http checker
+    severity: low
+    flowbits: [{isset: x}]
+    match:
+      - content: "/a"
+        buffer: http.uri
+EOF
+
 bad service-http-buffer <<'EOF'
 format: 1
 rules:
@@ -528,6 +576,7 @@ script fuzz_diff service-get "\x00\x30\x00\x09$mixed" 'aabababbab\nbaab'
 script fuzz_diff service-head "\x00\x50\x00\x09$gappy" 'bbabaabbbaab'
 script fuzz_diff service-unrecognised "\x00\x70\x00\x09$bytes" 'abab'
 script fuzz_diff rich-service "\x01$mixed" 'GET /x/CMD.EXE HTTP/1.1\r\nHost: a\r\n\r\n'
+script fuzz_diff rich-flowbits "\x01$bytes" 'secret LOGIN xx secret LOGOUT secret'
 # "ab", then "ba" at distance -4 within 6
 script fuzz_diff negative-distance "\x00\x01\x00\x09\xc0\x05\x08\x05$gappy" 'bbabaabbbaababababbbbbaaaaabab'
 # "ab", then no "a" within 11 bytes after it

@@ -22,6 +22,9 @@
 #define DC_MAX_SEGS 5
 #define DC_MAX_BYTES 4000 /* 300 in most cases; up to 4000 in "big" sets */
 
+/* Flowbit operations as the rule language names them. */
+enum { DC_FB_SET = 1, DC_FB_UNSET, DC_FB_TOGGLE, DC_FB_ISSET, DC_FB_ISNOTSET };
+
 typedef struct dc_rule {
     uint32_t id;
     vp_proto proto;
@@ -39,6 +42,10 @@ typedef struct dc_rule {
     char flags[DC_MAX_CONDS][5];
     int as_hex[DC_MAX_CONDS];
     int service_http;             /* `service: http` (tcp rules only) */
+    size_t n_fb;                  /* flowbits: operations (DC_FB_*) on names 'x', 'y' */
+    int fb_op[2];
+    char fb_name[2];
+    int noalert;
 } dc_rule;
 
 typedef struct dc_set {
@@ -80,6 +87,7 @@ typedef struct dc_stats {
     size_t known;       /* passed cases with a disagreement on a known issue */
     size_t fired;       /* (rule, case) pairs where the oracle fires */
     size_t not_fired;   /* applicable (rule, case) pairs where it does not */
+    size_t ambiguous;   /* flowbit rule results not compared (two due at one offset) */
 } dc_stats;
 
 /* Generates set `index`, compiles it, and runs it against its streams. */
@@ -122,9 +130,19 @@ void dc_engine_run(const dc_engine *e, const dc_stream *st, int chunking, dc_eve
 
 /* What the rule language says rule r does on the stream: the oracle's
  * verdict, narrowed by `service: http` (docs/rule-format.md, Services).
- * Returns 0, or -1 with a message in err. */
+ * Flowbits are not applied (see dc_expected_set).  Returns 0, or -1 with a
+ * message in err. */
 int dc_expected(const dc_rule *r, const dc_stream *st, orc_result *out, char *err,
                 size_t err_len);
+
+/* The events of every rule of the set on the stream: dc_expected for the
+ * rules that apply, then flowbits played out in offset order (each rule
+ * fires at the first of its holding point and later matches of its
+ * patterns where its checks hold; noalert rules have no event).  When two
+ * rules that touch flowbits are due at one offset the order is not defined:
+ * *ambiguous is set and those rules' results must not be compared. */
+int dc_expected_set(const dc_set *set, const dc_stream *st, orc_result out[DC_MAX_RULES],
+                    int *ambiguous, char *err, size_t err_len);
 
 /* Whether rule r applies to the stream (proto, port, direction). */
 int dc_rule_applies(const dc_rule *r, const dc_stream *st);

@@ -114,6 +114,9 @@ int main(int argc, char **argv)
     if (stats.known)
         printf("%zu of the passed cases disagree only on known issues (--strict counts them)\n",
                stats.known);
+    if (stats.ambiguous)
+        printf("%zu flowbit rule results not compared: two flowbit rules due at one offset\n",
+               stats.ambiguous);
     printf("%zu passed, %zu failed\n", stats.passed, stats.failed);
     return stats.failed ? 1 : 0;
 }

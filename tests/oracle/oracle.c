@@ -324,6 +324,56 @@ static int64_t chain_point(const orc_cond *conds, size_t a, size_t b, const span
 
 /* ------------------------------------------------------------ the rule */
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int orc_match_ends(const orc_cond *c, const orc_segment *segs, size_t n_segs, int64_t **ends,
+                   size_t *n_ends, char *err, size_t err_len)
+{
+    *ends = NULL;
+    *n_ends = 0;
+    if (c->is_dataat || c->negate)
+        return 0;
+    stream st = {segs, n_segs, calloc(n_segs + 1, sizeof(int64_t)), 0};
+    spans all = {0};
+    int rc = -1;
+    if (!st.start)
+        goto done;
+    for (size_t g = 0; g < n_segs; g++) {
+        st.start[g] = st.end;
+        st.end += (int64_t)segs[g].len + (int64_t)segs[g].gap;
+    }
+    if (c->is_regex ? regex_spans(c, &st, &all, err, err_len) : content_spans(c, &st, &all))
+        goto done;
+    if (c->endswith)
+        keep_stream_end(&all, st.end);
+    if (all.n) {
+        *ends = malloc(all.n * sizeof(int64_t));
+        if (!*ends)
+            goto done;
+    }
+    for (size_t i = 0; i < all.n; i++)
+        if (fits(c, &all.v[i], NULL))
+            (*ends)[(*n_ends)++] = all.v[i].e;
+    if (*n_ends)
+        qsort(*ends, *n_ends, sizeof(int64_t), cmp_i64);
+    size_t k = 0;
+    for (size_t i = 0; i < *n_ends; i++)
+        if (k == 0 || (*ends)[k - 1] != (*ends)[i])
+            (*ends)[k++] = (*ends)[i];
+    *n_ends = k;
+    rc = 0;
+done:
+    if (rc && err_len && !err[0])
+        snprintf(err, err_len, "out of memory");
+    free(all.v);
+    free(st.start);
+    return rc;
+}
+
 int orc_eval(const orc_cond *conds, size_t n, const orc_segment *segs, size_t n_segs,
              orc_result *out, char *err, size_t err_len)
 {

@@ -58,4 +58,11 @@ typedef struct orc_result {
 int orc_eval(const orc_cond *conds, size_t n, const orc_segment *segs, size_t n_segs,
              orc_result *out, char *err, size_t err_len);
 
+/* Ends of the matches of positive pattern condition c that lie in its
+ * absolute window (offset/depth; a relative window is not applied), sorted,
+ * without repeats: where the rule language checks a waiting rule's flowbits
+ * again.  *ends is malloc'd (NULL when none).  Returns 0 or -1 (err). */
+int orc_match_ends(const orc_cond *c, const orc_segment *segs, size_t n_segs, int64_t **ends,
+                   size_t *n_ends, char *err, size_t err_len);
+
 #endif

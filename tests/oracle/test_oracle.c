@@ -309,6 +309,34 @@ START_TEST(test_invalid_rule)
 }
 END_TEST
 
+/* Ends of the matches in a condition's absolute window, across a gap. */
+START_TEST(test_match_ends)
+{
+    orc_segment segs[2] = {{(const uint8_t *)"abxab", 5, 3}, {(const uint8_t *)"ABab", 4, 0}};
+    orc_cond c = {.pattern = "ab", .len = 2, .nocase = 1};
+    int64_t *ends;
+    size_t n;
+    char err[256];
+    ck_assert_int_eq(orc_match_ends(&c, segs, 2, &ends, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_int_eq(ends[0], 2);
+    ck_assert_int_eq(ends[1], 5);
+    ck_assert_int_eq(ends[2], 10);
+    ck_assert_int_eq(ends[3], 12);
+    free(ends);
+    c.has_offset = 1, c.offset = 3, c.has_depth = 1, c.depth = 7; /* [3, 10) */
+    ck_assert_int_eq(orc_match_ends(&c, segs, 2, &ends, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(ends[0], 5);
+    ck_assert_int_eq(ends[1], 10);
+    free(ends);
+    c.negate = 1; /* a negation has no matches to check at */
+    ck_assert_int_eq(orc_match_ends(&c, segs, 2, &ends, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_null(ends);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("oracle");
@@ -318,6 +346,7 @@ int main(void)
     tcase_add_test(tc, test_nul_bytes);
     tcase_add_test(tc, test_bad_regex);
     tcase_add_test(tc, test_invalid_rule);
+    tcase_add_test(tc, test_match_ends);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
