@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "import_check.h"
+#include "import_flowbits.h"
 #include "import_lex.h"
 #include "import_report.h"
 #include "import_rule.h"
@@ -197,6 +198,7 @@ int rulec_import(int argc, char **argv)
         imp_translate(&ctx, &raws[i], &rules[i]);
     }
     reject_duplicates(rules, n_raw);
+    imp_flowbits_kinds(rules, n_raw);
     if (o.exact_only)
         for (size_t i = 0; i < n_raw; i++)
             if (imp_rule_level(&rules[i]) == IMP_CHANGED &&
@@ -227,6 +229,9 @@ int rulec_import(int argc, char **argv)
                 }
         }
     }
+
+    /* Once it is known which rules are imported, and how. */
+    imp_flowbits_setters(rules, n_raw, o.exact_only);
 
     if (rc == EXIT_OK) {
         size_t live = 0;

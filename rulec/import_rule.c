@@ -243,6 +243,9 @@ void imp_rule_free(imp_rule *r)
     imp_strv_free(r->refs, r->n_refs);
     free(r->classtype);
     free(r->service);
+    for (size_t i = 0; i < r->n_flowbits; i++)
+        free(r->flowbits[i].name);
+    free(r->flowbits);
     for (size_t i = 0; i < r->n_conds; i++)
         free(r->conds[i].bytes);
     free(r->conds);

@@ -109,6 +109,14 @@ typedef struct imp_cond {
     int keyword_index;  /* option index, for messages */
 } imp_cond;
 
+/* Flowbit operations, as the rule language names them (rule-format.md). */
+enum imp_fb_op { IMP_FB_SET = 1, IMP_FB_UNSET, IMP_FB_TOGGLE, IMP_FB_ISSET, IMP_FB_ISNOTSET };
+
+typedef struct imp_flowbit {
+    int op;            /* enum imp_fb_op */
+    char *name;
+} imp_flowbit;
+
 typedef struct imp_rule {
     const char *file;
     unsigned line;
@@ -131,11 +139,15 @@ typedef struct imp_rule {
     char *classtype;
     char *service;     /* application protocol (header or service:) */
     int service_http;  /* written as `service: http` (raw-stream HTTP rules) */
+    imp_flowbit *flowbits; /* in source order; kept for rules not imported too */
+    size_t n_flowbits;
+    int noalert;
     imp_cond *conds;
     size_t n_conds;
     imp_issue *issues;
     size_t n_issues;
     int uses_http;     /* some condition inspects an HTTP buffer */
+    int uses_raw;      /* some condition inspects the stream */
 } imp_rule;
 
 void imp_issue_add(imp_issue **v, size_t *n, int level, const char *keyword, const char *fmt, ...)

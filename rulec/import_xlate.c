@@ -229,8 +229,6 @@ typedef struct xstate {
     /* flow */
     int flow_dir;
     int flow_seen;
-    /* flowbits/xbits */
-    int noalert;
     /* metadata */
     int sev_meta;        /* 0 none, else severity index 1..4 */
     int priority;        /* -1 none */
@@ -628,25 +626,65 @@ static void kw_flow(xstate *st, const char *v)
     imp_strv_free(items, n);
 }
 
-/* flowbits / xbits */
+/* A flowbit name the rule language takes: 1..255 printable, no blanks. */
+static int flowbit_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return n >= 1 && n <= 255;
+}
+
+/* flowbits:CMD[,NAME[&NAME...]] (Suricata and Snort 3); xbits and hostbits
+ * are bits of hosts or address pairs, which the library does not see. */
 static void kw_bits(xstate *st, const char *name, const char *v)
 {
     char **items = NULL;
     size_t n = 0;
     imp_split_commas(v ? v : "", &items, &n);
     const char *cmd = n ? items[0] : "";
-    if (strcmp(cmd, "noalert") == 0) {
-        st->noalert = 1;
-    } else if (strcmp(cmd, "set") == 0 || strcmp(cmd, "unset") == 0 ||
-               strcmp(cmd, "toggle") == 0 || strcmp(cmd, "setx") == 0) {
-        ISSUE(st, IMP_NOTE, name, "%s:%s ignored: it only feeds rules that test it, and those "
-                                  "are not imported (%s state is not in the rule language)",
-              name, v ? v : "", name);
-    } else if (strcmp(cmd, "isset") == 0 || strcmp(cmd, "isnotset") == 0) {
-        ISSUE(st, IMP_REJECT, name, "%s:%s: flow state (%s) is not in the rule language", name,
-              v ? v : "", name);
+    static const struct {
+        const char *cmd;
+        int op;
+    } ops[] = {{"set", IMP_FB_SET}, {"unset", IMP_FB_UNSET}, {"toggle", IMP_FB_TOGGLE},
+               {"isset", IMP_FB_ISSET}, {"isnotset", IMP_FB_ISNOTSET}};
+    int op = 0;
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (strcmp(cmd, ops[i].cmd) == 0)
+            op = ops[i].op;
+    if (strcmp(name, "flowbits") != 0) {
+        ISSUE(st, IMP_REJECT, name, "%s:%s: bits of hosts or address pairs are not in the rule "
+                                    "language (the library does not see addresses)",
+              name, v ? v : "");
+    } else if (strcmp(cmd, "noalert") == 0 && n == 1) {
+        st->r->noalert = 1;
+    } else if (!op || n != 2) {
+        ISSUE(st, IMP_REJECT, name, "flowbits:%s is not supported", v ? v : "");
+    } else if (strchr(items[1], '|')) {
+        ISSUE(st, IMP_REJECT, name, "flowbits:%s: a choice of bits (|) is not in the rule "
+                                    "language", v);
     } else {
-        ISSUE(st, IMP_REJECT, name, "%s:%s is not supported", name, v ? v : "");
+        char **names = NULL;
+        size_t nn = 0;
+        for (const char *p = items[1];;) { /* a&b: each of them */
+            const char *e = strchr(p, '&');
+            imp_strv_push(&names, &nn, imp_xstrndup(p, e ? (size_t)(e - p) : strlen(p)));
+            if (!e)
+                break;
+            p = e + 1;
+        }
+        for (size_t i = 0; i < nn; i++) {
+            if (!flowbit_name_ok(names[i])) {
+                ISSUE(st, IMP_REJECT, name, "flowbit name \"%s\" is not 1 to 255 printable "
+                                            "characters without blanks", names[i]);
+                continue;
+            }
+            imp_rule *r = st->r;
+            r->flowbits = imp_xrealloc(r->flowbits, (r->n_flowbits + 1) * sizeof(imp_flowbit));
+            r->flowbits[r->n_flowbits++] = (imp_flowbit){op, imp_xstrdup(names[i])};
+        }
+        imp_strv_free(names, nn);
     }
     imp_strv_free(items, n);
 }
@@ -1085,7 +1123,7 @@ static void handle_option(xstate *st, size_t k)
                strcmp(name, "hostbits") == 0) {
         kw_bits(st, name, v);
     } else if (strcmp(name, "noalert") == 0) {
-        st->noalert = 1;
+        st->r->noalert = 1;
     } else if (strcmp(name, "threshold") == 0) {
         kw_threshold(st, v);
     } else if (strcmp(name, "isdataat") == 0) {
@@ -2057,9 +2095,11 @@ void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
             if (*q == '\n' || *q == '\r' || *q == '\t')
                 *q = ' ';
     }
-    if (st.noalert)
-        ISSUE(&st, IMP_REJECT, "flowbits", "noalert: the rule only sets flow state for other "
-                                           "rules and never alerts");
+    if (out->noalert && out->block) {
+        out->block = 0;
+        ISSUE(&st, IMP_CHANGED, "noalert", "a silent drop rule is imported as detect: the "
+                                           "library's noalert rules never block");
+    }
 
     header_ports_and_direction(&st);
     header_addresses(&st);
@@ -2083,9 +2123,12 @@ void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
     relative_regexes(&st);
     length_caveats(&st);
 
-    for (size_t i = 0; i < out->n_conds; i++)
+    for (size_t i = 0; i < out->n_conds; i++) {
         if (buffer_is_http(out->conds[i].buffer))
             out->uses_http = 1;
+        else
+            out->uses_raw = 1;
+    }
     if (out->uses_http && out->udp)
         ISSUE(&st, IMP_REJECT, "protocol", "HTTP buffers in a UDP rule");
     if (out->n_conds == 0 && imp_rule_level(out) < IMP_REJECT)

@@ -301,6 +301,18 @@ void imp_yaml_rule(imp_buf *b, const imp_rule *r, int mode, char *const *stream_
     imp_buf_printf(b, "    direction: %s\n", dir_name(r->direction));
     if (r->service_http)
         imp_buf_puts(b, "    service: http\n");
+    if (r->n_flowbits) {
+        static const char *const ops[] = {"", "set", "unset", "toggle", "isset", "isnotset"};
+        imp_buf_puts(b, "    flowbits: [");
+        for (size_t i = 0; i < r->n_flowbits; i++) {
+            imp_buf_printf(b, "%s{%s: ", i ? ", " : "", ops[r->flowbits[i].op]);
+            imp_yaml_text(b, r->flowbits[i].name);
+            imp_buf_putc(b, '}');
+        }
+        imp_buf_puts(b, "]\n");
+    }
+    if (r->noalert)
+        imp_buf_puts(b, "    noalert: true\n");
     imp_buf_puts(b, "    match:\n");
     for (size_t i = 0; i < r->n_conds; i++)
         yaml_cond(b, &r->conds[i], stream_buffers, nsb);

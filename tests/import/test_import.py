@@ -387,6 +387,39 @@ class EndToEnd(ImportTest):
         self.assertEqual(self.fired(res, b"GET /q?aaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n"), set())
         self.assertEqual(self.fired(res, b"GET /a/q HTTP/1.1\r\n\r\n"), {4})
 
+    def test_flowbits_across_rules(self):
+        text = "\n".join([
+            R('flow:to_server; content:"LOGIN"; flowbits:set,s.x; flowbits:noalert;', sid=1),
+            R('flow:to_server; content:"evil"; flowbits:isset,s.x;', sid=2),
+            # an HTTP check of a bit a stream rule sets in the same direction
+            R('flow:to_server; http.uri; content:"/a"; flowbits:isset,s.x;',
+              "alert http any any -> any any", sid=3),
+            # in the other direction it is fine
+            R('flow:to_client; http.stat_code; content:"200"; flowbits:isset,s.x;',
+              "alert http any any -> any any", sid=4),
+            # a setter that is not imported makes its checkers changed
+            R('flow:to_server; content:"A"; byte_test:1,>,2,0,relative; flowbits:set,s.y;',
+              sid=5),
+            R('flow:to_server; content:"B"; flowbits:isset,s.y;', sid=6),
+            # stream and HTTP conditions together
+            R('flow:to_server; content:"C"; http.uri; content:"/c"; flowbits:set,s.z;',
+              "alert http any any -> any any", sid=7),
+        ]) + "\n"
+        res = self.imp(text)
+        self.assertEqual(res.rc, 0, res.stderr)
+        for sid, status in ((1, "exact"), (2, "exact"), (3, "not-imported"), (4, "exact"),
+                            (5, "not-imported"), (6, "changed"), (7, "not-imported")):
+            self.assertEqual(res.status(sid), status, (sid, res.rows))
+        self.assertIn("sid 1", " ".join(r for _, _, r in res.issues(3)))
+        self.assertIn("sid 5", " ".join(r for _, _, r in res.issues(6)))
+        # end to end: the checker fires only after the setter's bytes
+        self.assertEqual(self.fired(res, b"LOGIN evil"), {2})
+        self.assertEqual(self.fired(res, b"evil LOGIN"), set())
+        self.assertEqual(self.fired(res, b"evil LOGIN evil"), {2})
+        # --exact-only drops the changed checker
+        res = self.imp(text, "--exact-only")
+        self.assertEqual(res.status(6), "not-imported")
+
 
 class Header(ImportTest):
     def test_protocols(self):
@@ -1118,16 +1151,26 @@ class Keywords(ImportTest):
         self.assertEqual(res.status(1), "exact")
 
     def test_flowbits(self):
-        res = self.one(R('content:"x"; flowbits:set,a.b;'))
-        self.assertEqual(res.status(1), "exact")
-        self.assertIn("flowbits", res.keywords(1, "note"))
-        res = self.one(R('content:"x"; flowbits:isset,a.b;'))
-        self.assertEqual(res.status(1), "not-imported")
-        res = self.one(R('content:"x"; flowbits:set,a.b; flowbits:noalert;'))
-        self.assertEqual(res.status(1), "not-imported")
-        self.assertIn("noalert", " ".join(r for _, _, r in res.issues(1)))
-        res = self.one(R('content:"x"; xbits:isset,a,track ip_src;'))
-        self.assertEqual(res.status(1), "not-imported")
+        r = self.exact(R('content:"x"; flowbits:set,a.b;'))
+        self.assertEqual(r["flowbits"], [{"set": "a.b"}])
+        self.assertNotIn("noalert", r)
+        r = self.exact(R('content:"x"; flowbits:set,a.b; flowbits:noalert;'))
+        self.assertEqual((r["flowbits"], r["noalert"], r["action"]),
+                         ([{"set": "a.b"}], True, "detect"))
+        # a check of a bit no rule sets never holds, here as in Suricata
+        r = self.exact(R('content:"x"; flowbits:isset,a.b; flowbits:unset,c&d;'))
+        self.assertEqual(r["flowbits"], [{"isset": "a.b"}, {"unset": "c"}, {"unset": "d"}])
+        self.assertEqual(self.exact(R('content:"x"; flowbits:isnotset,z;'))["flowbits"],
+                         [{"isnotset": "z"}])
+        for bad in ("flowbits:isset,a|b;", "flowbits:reset;", "flowbits:set,a b;",
+                    "xbits:isset,a,track ip_src;", "hostbits:set,a;"):
+            res = self.one(R('content:"x"; ' + bad))
+            self.assertEqual(res.status(1), "not-imported", bad)
+        # noalert on drop: the library's silent rules never block
+        res = self.one(R('content:"x"; flowbits:set,a; flowbits:noalert;',
+                         "drop tcp any any -> any any"))
+        self.assertEqual(res.status(1), "changed")
+        self.assertIn("noalert", res.keywords(1, "changed"))
 
     def test_threshold(self):
         res = self.one(R('content:"x"; threshold:type limit, track by_src, count 1, seconds 60;'))
