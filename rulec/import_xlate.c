@@ -653,10 +653,14 @@ static void kw_bits(xstate *st, const char *name, const char *v)
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
         if (strcmp(cmd, ops[i].cmd) == 0)
             op = ops[i].op;
-    if (strcmp(name, "flowbits") != 0) {
+    if (strcmp(name, "flowbits") != 0 && (op == IMP_FB_ISSET || op == IMP_FB_ISNOTSET || !op)) {
         ISSUE(st, IMP_REJECT, name, "%s:%s: bits of hosts or address pairs are not in the rule "
                                     "language (the library does not see addresses)",
               name, v ? v : "");
+    } else if (strcmp(name, "flowbits") != 0) {
+        ISSUE(st, IMP_NOTE, name, "%s:%s ignored: it only feeds rules that test it, and those "
+                                  "are not imported (bits of hosts or address pairs are not in "
+                                  "the rule language)", name, v ? v : "");
     } else if (strcmp(cmd, "noalert") == 0 && n == 1) {
         st->r->noalert = 1;
     } else if (!op || n != 2) {

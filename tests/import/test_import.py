@@ -1163,9 +1163,13 @@ class Keywords(ImportTest):
         self.assertEqual(self.exact(R('content:"x"; flowbits:isnotset,z;'))["flowbits"],
                          [{"isnotset": "z"}])
         for bad in ("flowbits:isset,a|b;", "flowbits:reset;", "flowbits:set,a b;",
-                    "xbits:isset,a,track ip_src;", "hostbits:set,a;"):
+                    "xbits:isset,a,track ip_src;", "hostbits:isnotset,a;"):
             res = self.one(R('content:"x"; ' + bad))
             self.assertEqual(res.status(1), "not-imported", bad)
+        # setting host bits only feeds checks that are not imported: ignored
+        res = self.one(R('content:"x"; hostbits:set,a,track ip_src;'))
+        self.assertEqual(res.status(1), "exact")
+        self.assertIn("hostbits", res.keywords(1, "note"))
         # noalert on drop: the library's silent rules never block
         res = self.one(R('content:"x"; flowbits:set,a; flowbits:noalert;',
                          "drop tcp any any -> any any"))
