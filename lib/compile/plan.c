@@ -181,7 +181,8 @@ static int str_cat(char **s, size_t *len, size_t *cap, const char *add)
 /* One condition as a part of a composite: its pattern under its own flags. */
 static int cat_pattern(char **s, size_t *len, size_t *cap, const vp_src_cond *c)
 {
-    char *body = c->is_regex ? strdup((const char *)c->bytes) : literal_expr(c->bytes, c->len);
+    char *body = c->is_regex || c->is_bytetest ? strdup((const char *)c->bytes)
+                                               : literal_expr(c->bytes, c->len);
     if (!body)
         return -1;
     char open[16] = "(?";
@@ -317,6 +318,9 @@ static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k)
     } else if (is_composite(c)) {
         flags = VP_A_REGEX; /* flags live inside the expression */
         expr = composite_expr(r, k);
+    } else if (c->is_bytetest) {
+        /* every match is len bytes long: a literal to the engine */
+        expr = strdup((const char *)c->bytes);
     } else {
         expr = c->is_regex ? regex_expr(c) : literal_expr(c->bytes, c->len);
     }

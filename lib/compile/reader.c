@@ -17,6 +17,7 @@
 #include "../common/buffers.h"
 #include "../common/hex.h"
 #include "ast.h"
+#include "bytetest.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -1140,9 +1141,9 @@ static size_t merge_ranges(vp_port_range *v, size_t n)
 
 /* ------------------------------------------------------------ conditions */
 
-enum { PAT_CONTENT, PAT_HEX, PAT_REGEX, PAT_ANOMALY, PAT_ISDATAAT, N_PATTERN_KINDS };
+enum { PAT_CONTENT, PAT_HEX, PAT_REGEX, PAT_ANOMALY, PAT_ISDATAAT, PAT_BYTETEST, N_PATTERN_KINDS };
 static const char *const pattern_names[N_PATTERN_KINDS] = {"content", "hex", "regex", "anomaly",
-                                                           "isdataat"};
+                                                           "isdataat", "byte_test"};
 
 /* What the walk over one condition mapping collects for the checks that
  * involve several of its fields (value nodes are set only for valid values). */
@@ -1356,6 +1357,75 @@ static int read_hex(reader *r, const yaml_node_t *v, int allow_empty, uint8_t **
     return 0;
 }
 
+/* byte_test: {bytes: 1..8, op: OP, value: N, endian: big|little}, the
+ * n-byte strings whose value passes; compiled to an expression of exactly n
+ * bytes (bytetest.c).  Returns -1 on OOM; leaves *bytes NULL on errors. */
+static int read_bytetest(reader *r, const yaml_node_t *v, uint8_t **bytes, size_t *len)
+{
+    static const char what[] = "a mapping with bytes, op, value and optionally endian";
+    static const enum_name endians[] = {{"big", 0}, {"little", 1}, {NULL, 0}};
+    if (v->type != YAML_MAPPING_NODE) {
+        bad_kind(r, v, "byte_test", what);
+        return 0;
+    }
+    map_iter it;
+    const yaml_node_t *key, *value, *op_node = NULL;
+    int64_t n = 0, little = 0;
+    uint64_t number = 0;
+    int op = -1, have_n = 0, have_value = 0, ok = 1;
+    shown sh;
+    if (map_begin(r, v, &it) < 0)
+        return -1;
+    while (map_next(r, &it, &key, &value)) {
+        if (text_is(key, "bytes")) {
+            have_n = read_int_in(r, value, "byte_test bytes", "an integer 1..8", 1,
+                                 VP_BT_MAX_BYTES, &n);
+            ok &= have_n;
+        } else if (text_is(key, "op")) {
+            op_node = value;
+            op = is_scalar(value) && !is_null(value) ? vp_bt_op_of(text_of(value)) : -1;
+            if (op < 0) {
+                bad_value(r, value, "byte_test op", "one of =, !=, <, <=, >, >=, &, !&");
+                ok = 0;
+            }
+        } else if (text_is(key, "value")) {
+            int64_t x;
+            have_value = read_int_in(r, value, "byte_test value", "a non-negative integer", 0,
+                                     INT64_MAX, &x);
+            number = (uint64_t)x;
+            ok &= have_value;
+        } else if (text_is(key, "endian")) {
+            int e = 0;
+            ok &= read_enum(r, value, "byte_test endian", endians, &e);
+            little = e;
+        } else if (!is_extension_key(key)) {
+            error_on(r, VP_D_UNKNOWN_FIELD, key, "unknown byte_test field '%s'",
+                     show_raw(key, &sh));
+            ok = 0;
+        }
+    }
+    map_end(&it);
+    if (!have_n || !op_node || !have_value) {
+        if (ok)
+            error_on(r, VP_D_MISSING, v, "byte_test needs bytes, op and value");
+        return 0;
+    }
+    if (!ok)
+        return 0;
+    int empty;
+    char *expr = vp_bytetest_expr((unsigned)n, (int)little, op, number, &empty);
+    if (!expr) {
+        if (!empty)
+            return -1;
+        error_on(r, VP_D_CONDITION, v, "byte_test %s %" PRIu64 " holds for no %" PRId64
+                 "-byte value", vp_bt_op_name(op), number, n);
+        return 0;
+    }
+    *bytes = (uint8_t *)expr;
+    *len = (size_t)n;
+    return 0;
+}
+
 /* Reads the pattern of one kind into c (only the first kind keeps its value;
  * the others are read for their own diagnostics).  -1 on OOM. */
 static int read_pattern(reader *r, vp_src_cond *c, int kind, const yaml_node_t *v)
@@ -1379,6 +1449,8 @@ static int read_pattern(reader *r, vp_src_cond *c, int kind, const yaml_node_t *
         len = text ? 1 : 0; /* an anomaly is one event, not a span of bytes */
     } else if (kind == PAT_HEX) {
         rc = read_hex(r, v, 0, &bytes, &len);
+    } else if (kind == PAT_BYTETEST) {
+        rc = read_bytetest(r, v, &bytes, &len);
     } else if (kind == PAT_ISDATAAT) {
         int64_t x;
         if (!read_int_in(r, v, "isdataat", "a non-negative integer", 0,
@@ -1477,12 +1549,12 @@ static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_n
     char kinds[64];
     if (cr->n_kinds == 0) {
         error_on(r, VP_D_CONDITION, map,
-                 "a condition needs one of content, hex, regex, anomaly or isdataat");
+                 "a condition needs one of content, hex, regex, anomaly, isdataat or byte_test");
     } else if (cr->n_kinds > 1) {
         list_pattern_kinds(cr, kinds, sizeof kinds);
         error_on(r, VP_D_CONDITION, map,
-                 "a condition must have exactly one of content, hex, regex, anomaly or isdataat, "
-                 "got %s", kinds);
+                 "a condition must have exactly one of content, hex, regex, anomaly, isdataat or "
+                 "byte_test, got %s", kinds);
     }
     for (int i = 0; i < cr->n_kinds; i++)
         if (read_pattern(r, c, cr->kinds[i], cr->pattern[cr->kinds[i]]) < 0)
@@ -1492,6 +1564,7 @@ static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_n
         c->is_regex = cr->kinds[0] == PAT_REGEX;
         c->is_anomaly = cr->kinds[0] == PAT_ANOMALY;
         c->is_anybyte = cr->kinds[0] == PAT_ISDATAAT;
+        c->is_bytetest = cr->kinds[0] == PAT_BYTETEST;
     }
     if (cr->relative_key && !c->is_anybyte)
         error_on(r, VP_D_CONDITION, cr->relative_key,
@@ -1512,14 +1585,20 @@ static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_n
         c->flags = (uint32_t)VP_BUF_ANOMALY << VP_BUF_SHIFT;
         return c->bytes ? 0 : ((c->bytes = calloc(1, 1)) ? 0 : -1);
     }
-    if (c->is_regex) {
+    if (c->is_bytetest) {
+        if (cr->nocase_key)
+            error_on(r, VP_D_CONDITION, cr->nocase_key, "nocase does not apply to byte_test");
+        if (cr->flags_key)
+            error_on(r, VP_D_CONDITION, cr->flags_key, "flags do not apply to byte_test");
+    } else if (c->is_regex) {
         c->flags |= VP_C_REGEX;
         if (cr->flags_value)
             read_regex_flags(r, c, cr->flags_value);
         if (cr->nocase_key)
             error_on(r, VP_D_CONDITION, cr->nocase_key,
                      "nocase applies to content and hex only (use flags: i for a regex)");
-    } else if (cr->flags_key && cr->n_kinds > 0) {
+    }
+    if (!c->is_regex && !c->is_bytetest && cr->flags_key && cr->n_kinds > 0) {
         error_on(r, VP_D_CONDITION, cr->flags_key,
                  "flags apply to a regex only (use nocase: true for content or hex)");
     }

@@ -252,6 +252,37 @@ void dc_gen_set(uint64_t seed, uint64_t index, dc_set *set)
         for (size_t k = 0; k < r->n_conds; k++)
             gen_cond(&g, set, r, k);
     }
+    /* Some contents become byte_tests of as many bytes (their windows stay). */
+    rng bt = rng_of(seed, index, UINT64_C(1) << 43);
+    for (size_t i = 0; i < set->n_rules; i++) {
+        dc_rule *r = &set->rules[i];
+        for (size_t k = 0; k < r->n_conds; k++) {
+            orc_cond *c = &r->conds[k];
+            if (c->is_regex || c->is_dataat || !chance(&bt, 15))
+                continue;
+            static const uint64_t values[] = {0, 1, 0x0a, 0x61, 0x62, 0x6162, 0x4142, 0xff,
+                                              0x100, 0xffff, 0x616261, 0x80};
+            c->is_bytetest = 1;
+            c->bt_bytes = (int)range(&bt, 1, 4);
+            c->bt_op = (int)range(&bt, ORC_BT_EQ, ORC_BT_NAND);
+            c->bt_little = chance(&bt, 40);
+            c->bt_value = PICK(&bt, values) + (uint64_t)range(&bt, 0, 2) - (chance(&bt, 50) ? 1 : 0);
+            /* keep it satisfiable: the compiler refuses a test no value passes */
+            uint64_t max = (UINT64_C(1) << (8 * c->bt_bytes)) - 1;
+            c->bt_value &= max;
+            if (c->bt_op == ORC_BT_GT && c->bt_value == max)
+                c->bt_value--;
+            if ((c->bt_op == ORC_BT_LT || c->bt_op == ORC_BT_AND) && c->bt_value == 0)
+                c->bt_value = 1;
+            c->len = (size_t)c->bt_bytes;
+            c->nocase = 0;
+            r->as_hex[k] = 0;
+            if (c->has_within && c->within < (int64_t)c->len)
+                c->within = (int64_t)c->len;
+            if (c->has_depth && c->depth < (int64_t)c->len)
+                c->depth = (int64_t)c->len;
+        }
+    }
     /* A stream of its own, so older seeds keep generating the same rules. */
     rng h = rng_of(seed, index, UINT64_C(1) << 40);
     for (size_t i = 0; i < set->n_rules; i++)
@@ -342,6 +373,16 @@ static void plant(rng *g, const dc_set *set, buf *o, int near)
     const orc_cond *c = &r->conds[k];
     if (c->is_dataat)
         return; /* any byte */
+    if (c->is_bytetest) { /* the value (or a neighbour) in the test's byte order */
+        uint64_t v = c->bt_value + (near ? (uint64_t)range(g, -1, 1) : 0);
+        if (!near && chance(g, 30))
+            v = next64(g);
+        uint8_t b[8];
+        for (int i = 0; i < c->bt_bytes; i++)
+            b[c->bt_little ? i : c->bt_bytes - 1 - i] = (uint8_t)(v >> (8 * i));
+        put(o, b, (size_t)c->bt_bytes);
+        return;
+    }
     if (c->is_regex) {
         for (size_t i = 0; i < sizeof(regexes) / sizeof(regexes[0]); i++)
             if (strcmp(regexes[i].re, c->pattern) == 0) {
@@ -548,7 +589,11 @@ int dc_set_yaml(const dc_set *set, char *dst, size_t cap)
                     emit(&o, "        negate: true\n");
                 continue;
             }
-            if (c->is_regex) {
+            if (c->is_bytetest) {
+                static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">=", "&", "!&"};
+                emit(&o, "      - byte_test: {bytes: %d, op: \"%s\", value: %" PRIu64 "%s}\n",
+                     c->bt_bytes, ops[c->bt_op], c->bt_value, c->bt_little ? ", endian: little" : "");
+            } else if (c->is_regex) {
                 emit(&o, "      - regex: '%s'\n", c->pattern);
                 if (c->flags)
                     emit(&o, "        flags: %s\n", c->flags);

@@ -102,6 +102,38 @@ static int content_spans(const orc_cond *c, const stream *st, spans *out)
     return 0;
 }
 
+static int bytetest_holds(const orc_cond *c, const uint8_t *p)
+{
+    uint64_t x = 0;
+    for (int k = 0; k < c->bt_bytes; k++)
+        x = (x << 8) | p[c->bt_little ? c->bt_bytes - 1 - k : k];
+    uint64_t v = c->bt_value;
+    switch (c->bt_op) {
+    case ORC_BT_EQ: return x == v;
+    case ORC_BT_NE: return x != v;
+    case ORC_BT_LT: return x < v;
+    case ORC_BT_LE: return x <= v;
+    case ORC_BT_GT: return x > v;
+    case ORC_BT_GE: return x >= v;
+    case ORC_BT_AND: return (x & v) != 0;
+    default: return (x & v) == 0;
+    }
+}
+
+/* Every run of bt_bytes bytes (within one segment) whose value passes. */
+static int bytetest_spans(const orc_cond *c, const stream *st, spans *out)
+{
+    size_t n = (size_t)c->bt_bytes;
+    for (size_t g = 0; g < st->n; g++) {
+        const orc_segment *seg = &st->segs[g];
+        for (size_t s = 0; s + n <= seg->len; s++)
+            if (bytetest_holds(c, seg->data + s) &&
+                push(out, st->start[g] + (int64_t)s, st->start[g] + (int64_t)(s + n), g))
+                return -1;
+    }
+    return 0;
+}
+
 static int regex_spans(const orc_cond *c, const stream *st, spans *out, char *err, size_t err_len)
 {
     uint32_t options = PCRE2_NO_AUTO_POSSESS;
@@ -346,7 +378,9 @@ int orc_match_ends(const orc_cond *c, const orc_segment *segs, size_t n_segs, in
         st.start[g] = st.end;
         st.end += (int64_t)segs[g].len + (int64_t)segs[g].gap;
     }
-    if (c->is_regex ? regex_spans(c, &st, &all, err, err_len) : content_spans(c, &st, &all))
+    if (c->is_bytetest ? bytetest_spans(c, &st, &all)
+        : c->is_regex  ? regex_spans(c, &st, &all, err, err_len)
+                       : content_spans(c, &st, &all))
         goto done;
     if (c->endswith)
         keep_stream_end(&all, st.end);
@@ -403,9 +437,10 @@ int orc_eval(const orc_cond *conds, size_t n, const orc_segment *segs, size_t n_
         st.end += (int64_t)segs[g].len + (int64_t)segs[g].gap;
     }
     for (size_t i = 0; i < n; i++) {
-        int bad = conds[i].is_dataat ? byte_spans(&st, &all[i])
-                  : conds[i].is_regex ? regex_spans(&conds[i], &st, &all[i], err, err_len)
-                                      : content_spans(&conds[i], &st, &all[i]);
+        int bad = conds[i].is_dataat     ? byte_spans(&st, &all[i])
+                  : conds[i].is_bytetest ? bytetest_spans(&conds[i], &st, &all[i])
+                  : conds[i].is_regex    ? regex_spans(&conds[i], &st, &all[i], err, err_len)
+                                         : content_spans(&conds[i], &st, &all[i]);
         if (bad)
             goto done;
         if (conds[i].endswith)

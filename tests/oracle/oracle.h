@@ -34,7 +34,15 @@ typedef struct orc_cond {
     int64_t dataat;
     /* endswith: only matches that end where the stream ends count. */
     int endswith;
+    /* byte_test: a pattern of bt_bytes bytes (no `pattern`) whose unsigned
+     * value, big or little endian, compares to bt_value by bt_op. */
+    int is_bytetest;
+    int bt_bytes, bt_little, bt_op;
+    uint64_t bt_value;
 } orc_cond;
+
+/* byte_test operators, as the rule language names them. */
+enum { ORC_BT_EQ, ORC_BT_NE, ORC_BT_LT, ORC_BT_LE, ORC_BT_GT, ORC_BT_GE, ORC_BT_AND, ORC_BT_NAND };
 
 /* A stream is a list of segments: `len` bytes of data, then `gap` lost bytes
  * (0: no gap).  Segment data may be empty (a gap at the start, two gaps in a

@@ -337,6 +337,31 @@ START_TEST(test_match_ends)
 }
 END_TEST
 
+/* byte_test spans: the n-byte runs whose value passes, read in either order. */
+START_TEST(test_bytetest_spans)
+{
+    orc_segment seg = {(const uint8_t *)"\x00\x05\x01\x00", 4, 0};
+    orc_cond c = {.is_bytetest = 1, .bt_bytes = 2, .bt_op = ORC_BT_GE, .bt_value = 5};
+    int64_t *ends;
+    size_t n;
+    char err[256];
+    ck_assert_int_eq(orc_match_ends(&c, &seg, 1, &ends, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 3); /* 0x0005 ends at 2, 0x0501 at 3, 0x0100 at 4 */
+    free(ends);
+    c.bt_op = ORC_BT_EQ;
+    c.bt_little = 1;
+    c.bt_value = 0x0105; /* 05 01 read little endian */
+    orc_result r;
+    ck_assert_int_eq(orc_eval(&c, 1, &seg, 1, &r, err, sizeof(err)), 0);
+    ck_assert_int_eq(r.fires, 1);
+    ck_assert_int_eq(r.offset, 3);
+    c.bt_op = ORC_BT_AND;
+    c.bt_value = 0x0200;
+    ck_assert_int_eq(orc_eval(&c, 1, &seg, 1, &r, err, sizeof(err)), 0);
+    ck_assert_int_eq(r.fires, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("oracle");
@@ -347,6 +372,7 @@ int main(void)
     tcase_add_test(tc, test_bad_regex);
     tcase_add_test(tc, test_invalid_rule);
     tcase_add_test(tc, test_match_ends);
+    tcase_add_test(tc, test_bytetest_spans);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
