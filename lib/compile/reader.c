@@ -1703,10 +1703,12 @@ static void check_cond_in_rule(reader *r, const vp_src_cond *conds, size_t k,
         return;
     if (cr->within && c->within < c->len)
         error_on(r, VP_D_CONDITION, cr->within,
-                 "within %" PRIu32 " is shorter than the content (%zu bytes)", c->within, c->len);
+                 "within %" PRIu32 " is shorter than the %s (%zu bytes)", c->within,
+                 c->is_bytetest ? "byte_test" : "content", c->len);
     if (cr->depth && c->depth < c->len)
         error_on(r, VP_D_CONDITION, cr->depth,
-                 "depth %" PRIu32 " is shorter than the content (%zu bytes)", c->depth, c->len);
+                 "depth %" PRIu32 " is shorter than the %s (%zu bytes)", c->depth,
+                 c->is_bytetest ? "byte_test" : "content", c->len);
     /* Relative matches are found by looking back over the stream: bounded. */
     int distance_ok = cr->distance || !(c->flags & VP_C_HAS_DISTANCE);
     int64_t distance = cr->distance ? c->distance : 0;

@@ -176,6 +176,61 @@ START_TEST(test_names_and_bounds)
 }
 END_TEST
 
+/* In rules: positions like a content of that many bytes, at every chunk
+ * size (the chunking helper splits the stream everywhere). */
+static const char *rules =
+    "format: 1\n"
+    "rules:\n"
+    "  - {id: 1, name: length after magic, severity: low, match: [{hex: \"de ad\"},\n"
+    "     {byte_test: {bytes: 2, op: \">\", value: 1000}, distance: 0, within: 2},\n"
+    "     {content: END, distance: 0}]}\n"
+    "  - {id: 2, name: little at 4, severity: low, match: [\n"
+    "     {byte_test: {bytes: 4, op: \"=\", value: 7, endian: little}, offset: 4, depth: 4}]}\n"
+    "  - {id: 3, name: no big length, severity: low, match: [{hex: \"de ad\"},\n"
+    "     {byte_test: {bytes: 2, op: \">=\", value: 0x8000}, distance: 0, within: 2, negate: true}]}\n"
+    "  - {id: 4, name: flag before marker, severity: low, match: [{content: MK},\n"
+    "     {byte_test: {bytes: 1, op: \"&\", value: 1}, distance: -5, within: 1}]}\n";
+
+static int64_t fires_at(vpt_engine *e, const char *hex, uint32_t id)
+{
+    uint8_t data[64];
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(hex + 2 * i, "%2x", &v);
+        data[i] = (uint8_t)v;
+    }
+    int64_t first = -2;
+    for (size_t k = 0; k < vpt_n_chunk_sizes; k++) {
+        vpt_events ev;
+        vpt_scan(e, 80, VP_DIR_TO_SERVER, data, n, vpt_chunk_sizes[k], &ev);
+        int64_t at = vpt_offset_of(&ev, id);
+        if (first == -2)
+            first = at;
+        ck_assert_msg(at == first, "rule %u on %s: chunk %zu gives %lld, whole %lld", id, hex,
+                      vpt_chunk_sizes[k], (long long)at, (long long)first);
+    }
+    return first;
+}
+
+START_TEST(test_in_rules)
+{
+    vpt_engine e;
+    vpt_build(rules, 1, NULL, &e);
+    ck_assert_int_eq(fires_at(&e, "dead03e9454e44", 1), 7);   /* 1001, then END */
+    ck_assert_int_eq(fires_at(&e, "dead03e8454e44", 1), -1);  /* 1000 */
+    ck_assert_int_eq(fires_at(&e, "00dead03e9454e44", 1), 8);
+    ck_assert_int_eq(fires_at(&e, "0000000007000000", 2), 8);
+    ck_assert_int_eq(fires_at(&e, "0000000000000007", 2), -1); /* big endian 7 */
+    ck_assert_int_eq(fires_at(&e, "dead7fff", 3), 4);         /* decided at the end */
+    ck_assert_int_eq(fires_at(&e, "dead8000", 3), -1);
+    ck_assert_int_eq(fires_at(&e, "dead80", 3), 3);           /* not all bytes there */
+    ck_assert_int_eq(fires_at(&e, "01ffff4d4b", 4), 5);       /* 01 five before MK's end */
+    ck_assert_int_eq(fires_at(&e, "02ffff4d4b", 4), -1);
+    vpt_free(&e);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bytetest");
@@ -185,6 +240,7 @@ int main(void)
     tcase_add_test(tc, test_two_bytes_exhaustive);
     tcase_add_test(tc, test_wider_random);
     tcase_add_test(tc, test_names_and_bounds);
+    tcase_add_test(tc, test_in_rules);
     suite_add_tcase(s, tc);
     return vp_test_run_suite(s);
 }

@@ -186,6 +186,22 @@ static const diag_case diag_cases[] = {
      "protocol must be one of tcp, udp, got \"icmp\""},
     {HEAD "    direction: up\n" MATCH, E, VP_D_TYPE, 6, 16, 5,
      "direction must be one of to_server, to_client, any, got \"up\""},
+    {HEAD "    match:\n      - byte_test: 3\n", E, VP_D_STRUCTURE, 7, 20, 5,
+     "byte_test must be a mapping with bytes, op, value and optionally endian, got \"3\""},
+    {HEAD "    match:\n      - byte_test: {bytes: 9, op: \"=\", value: 1}\n", E, VP_D_TYPE, 7, 28,
+     5, "byte_test bytes must be at most 8, got \"9\""},
+    {HEAD "    match:\n      - byte_test: {bytes: 2, op: \"==\", value: 1}\n", E, VP_D_TYPE, 7,
+     35, 5, "byte_test op must be one of =, !=, <, <=, >, >=, &, !&, got \"==\""},
+    {HEAD "    match:\n      - byte_test: {bytes: 2, op: \"=\", value: 1, endian: middle}\n", E,
+     VP_D_TYPE, 7, 58, 5, "byte_test endian must be one of big, little, got \"middle\""},
+    {HEAD "    match:\n      - byte_test: {bytes: 2, op: \"=\"}\n", E, VP_D_MISSING, 7, 20, 5,
+     "byte_test needs bytes, op and value"},
+    {HEAD "    match:\n      - byte_test: {bytes: 1, op: \">\", value: 255}\n", E, VP_D_CONDITION,
+     7, 20, 5, "byte_test > 255 holds for no 1-byte value"},
+    {HEAD "    match:\n      - byte_test: {bytes: 2, op: \"=\", value: 1}\n        nocase: true\n",
+     E, VP_D_CONDITION, 8, 9, 5, "nocase does not apply to byte_test"},
+    {HEAD "    match:\n      - byte_test: {bytes: 4, op: \"=\", value: 1}\n        depth: 2\n", E,
+     VP_D_CONDITION, 8, 16, 5, "depth 2 is shorter than the byte_test (4 bytes)"},
     {HEAD "    flowbits: {set: a}\n" MATCH, E, VP_D_STRUCTURE, 6, 15, 5,
      "flowbits must be a non-empty list of {set|unset|toggle|isset|isnotset: NAME}, got a "
      "mapping"},
@@ -237,9 +253,9 @@ static const diag_case diag_cases[] = {
 
     /* conditions */
     {HEAD "    match:\n      - offset: 1\n", E, VP_D_CONDITION, 7, 9, 5,
-     "a condition needs one of content, hex, regex, anomaly or isdataat"},
+     "a condition needs one of content, hex, regex, anomaly, isdataat or byte_test"},
     {HEAD "    match:\n      - content: a\n        regex: b\n", E, VP_D_CONDITION, 7, 9, 5,
-     "a condition must have exactly one of content, hex, regex, anomaly or isdataat, got content "
+     "a condition must have exactly one of content, hex, regex, anomaly, isdataat or byte_test, got content "
      "and regex"},
     {HEAD "    match:\n      - isdataat: -1\n", E, VP_D_TYPE, 7, 19, 5,
      "isdataat must be a non-negative integer, got \"-1\""},
