@@ -106,6 +106,12 @@ typedef struct imp_cond {
     int is_dataat;      /* isdataat (also from bsize, urilen, dsize, bufferlen): a byte at
                            `dataat` (absolute) or at E + dataat (relative) */
     int64_t dataat;
+    /* byte_test: bt_bytes at bt_off (from E when relative, else from the
+     * buffer start), compared by bt_op (the rule language's operator names) */
+    int is_bytetest, bt_bytes, bt_little;
+    const char *bt_op;
+    uint64_t bt_value;
+    int64_t bt_off;
     int keyword_index;  /* option index, for messages */
 } imp_cond;
 

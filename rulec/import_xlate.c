@@ -9,6 +9,7 @@
 #include "import_xlate.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,7 @@ static const char *const meta_keywords[] = {
 
 /* Detection keywords the rule language does not have (yet). */
 static const char *const not_yet_keywords[] = {
-    "byte_test", "byte_jump", "byte_extract", "byte_math", "stream_size", "flowint",
+    "byte_jump", "byte_extract", "byte_math", "stream_size", "flowint",
     "base64_decode", "base64_data",
     "detection_filter", "app-layer-protocol", "replace", "absent", NULL,
 };
@@ -947,6 +948,115 @@ static void kw_isdataat(xstate *st, size_t k, const char *v)
         c->src_buffer = st->cur;
 }
 
+/* The rule language's operator for a source operator with its optional '!'
+ * ('^' is "differs": Suricata and Snort test val ^ value != 0).  NULL when
+ * there is none. */
+static const char *bytetest_op(const char *src)
+{
+    static const struct {
+        const char *src, *op, *negated;
+    } map[] = {{"=", "=", "!="}, {"<", "<", ">="}, {">", ">", "<="}, {"<=", "<=", ">"},
+               {">=", ">=", "<"}, {"&", "&", "!&"}, {"^", "!=", "="}, {"!=", "!=", "="}};
+    int neg = *src == '!';
+    const char *op = skip_blanks(src + neg);
+    if (neg && !*op)
+        return "!="; /* "!" alone */
+    if (neg && strcmp(op, "=") == 0)
+        return "!=";
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(op, map[i].src) == 0)
+            return neg ? map[i].negated : map[i].op;
+    return NULL;
+}
+
+/* A byte_test value as Suricata reads it (strtoull, base 0: 0x.. hex, 0..
+ * octal).  -1 when it is not one. */
+static int parse_bytetest_value(const char *s, uint64_t *out)
+{
+    s = skip_blanks(s);
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    char *e;
+    errno = 0;
+    unsigned long long v = strtoull(s, &e, 0);
+    if (errno || *skip_blanks(e))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* byte_test:N,[!]OP,VALUE,OFFSET[,relative][,big|little][,string,dec|hex|oct][,dce]
+ * [,bitmask M]: the binary forms become a byte_test condition (placed by
+ * arrange_conditions, since it does not move the position later relative
+ * keywords count from). */
+static void kw_byte_test(xstate *st, size_t k, const char *v)
+{
+    char **items = NULL;
+    size_t n = 0;
+    imp_split_commas(v ? v : "", &items, &n);
+    int relative = 0, little = 0, bad = 0;
+    const char *unsupported = NULL;
+    for (size_t i = 4; i < n; i++) {
+        const char *o = skip_blanks(items[i]);
+        if (strcmp(o, "relative") == 0)
+            relative = 1;
+        else if (strcmp(o, "little") == 0)
+            little = 1;
+        else if (strcmp(o, "big") == 0)
+            little = 0;
+        else if (strcmp(o, "string") == 0 || strcmp(o, "dec") == 0 || strcmp(o, "hex") == 0 ||
+                 strcmp(o, "oct") == 0 || strcmp(o, "dce") == 0 || strncmp(o, "bitmask", 7) == 0)
+            unsupported = o;
+        else
+            bad = 1;
+    }
+    int64_t nbytes = 0, off = 0;
+    uint64_t value = 0;
+    const char *op = n >= 2 ? bytetest_op(skip_blanks(items[1])) : NULL;
+    if (n < 4 || bad || !op || imp_parse_int(skip_blanks(items[0]), &nbytes) != 0) {
+        ISSUE(st, IMP_REJECT, "syntax", "byte_test:%s: not a byte_test this importer reads",
+              v ? v : "");
+    } else if (unsupported) {
+        ISSUE(st, IMP_REJECT, "byte_test", "byte_test with %s (a number written in digits, a "
+                                           "bit mask or DCE byte order) is not in the rule "
+                                           "language", unsupported);
+    } else if (nbytes < 1 || nbytes > 8) {
+        ISSUE(st, IMP_REJECT, "byte_test", "byte_test of %lld bytes: the rule language reads 1 "
+                                           "to 8", (long long)nbytes);
+    } else {
+        uint64_t sv;
+        int value_ok = parse_bytetest_value(items[2], &sv) == 0;
+        if (!value_ok && (isalpha((unsigned char)*skip_blanks(items[2])) ||
+                          *skip_blanks(items[2]) == '_'))
+            ISSUE(st, IMP_REJECT, "byte_extract", "byte_test compares with the byte_extract "
+                                                  "variable '%s' (byte_extract is not in the "
+                                                  "rule language)", skip_blanks(items[2]));
+        else if (!value_ok)
+            ISSUE(st, IMP_REJECT, "syntax", "byte_test value \"%s\" is not a non-negative "
+                                            "integer", skip_blanks(items[2]));
+        else if (parse_position(st, "byte_test", skip_blanks(items[3]), &off, relative) == 0) {
+            value = sv;
+            const char *buffer = st->cur;
+            if (relative && !st->sticky_set && st->last_cond >= 0 &&
+                st->ctx->dialect == IMP_SURICATA)
+                buffer = st->r->conds[st->last_cond].buffer;
+            imp_cond *c = new_dataat(st, (int)k, buffer, 0, 0);
+            c->is_dataat = 0;
+            c->is_bytetest = 1;
+            c->bt_bytes = (int)nbytes;
+            c->bt_little = little;
+            c->bt_op = op;
+            c->bt_value = value;
+            c->bt_off = off;
+            c->relative = relative;
+            c->len = (size_t)nbytes;
+            if (st->cur_unavailable && !relative)
+                c->src_buffer = st->cur;
+        }
+    }
+    imp_strv_free(items, n);
+}
+
 /* A length range: "N", "=N", "<N", ">N", "<=N", ">=N", "A<>B" (exclusive),
  * "A<=>B" (inclusive); out as lo..hi inclusive, hi -1 when open.  -1 when
  * the text is none of these. */
@@ -1132,6 +1242,8 @@ static void handle_option(xstate *st, size_t k)
         kw_threshold(st, v);
     } else if (strcmp(name, "isdataat") == 0) {
         kw_isdataat(st, k, v);
+    } else if (strcmp(name, "byte_test") == 0) {
+        kw_byte_test(st, k, v);
     } else if (strcmp(name, "bsize") == 0 || strcmp(name, "dsize") == 0 ||
                strcmp(name, "bufferlen") == 0 ||
                (strcmp(name, "urilen") == 0 && ctx->dialect == IMP_SURICATA)) {
@@ -1491,6 +1603,10 @@ static void arrange_conditions(xstate *st)
         const char *b = r->conds[i].buffer;
         imp_cond *prev = NULL;
         int tail_taken = 0; /* prev is followed by isdataat, or has endswith: it ends a chain */
+        /* byte_tests after prev keep the position at prev's end, but in the
+         * rule language the next relative condition counts from the last of
+         * them, which ends `shift` bytes after prev's */
+        int64_t shift = 0;
         size_t n_later = 0;
         for (size_t j = i; j < n; j++) {
             imp_cond *c = &r->conds[j];
@@ -1513,13 +1629,61 @@ static void arrange_conditions(xstate *st)
                     ISSUE(st, IMP_REJECT, "isdataat", "relative isdataat after a negated "
                                                       "condition: it has no match end to count "
                                                       "from");
+                else if (c->dataat < shift)
+                    ISSUE(st, IMP_REJECT, "isdataat", "relative isdataat inside the bytes of a "
+                                                      "byte_test before it: the rule language "
+                                                      "counts from the byte_test's end");
                 else if (tail_taken)
                     ISSUE(st, IMP_REJECT, "isdataat", "two relative length tests after one "
                                                       "match (isdataat, endswith): the rule "
                                                       "language chains one");
+                c->dataat -= shift;
                 out[k++] = *c;
                 tail_taken = 1;
                 continue;
+            }
+            if (c->is_bytetest) {
+                int fresh = prev == NULL ||
+                            (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
+                if (!c->relative || fresh) { /* from the buffer start: an absolute window */
+                    if (c->bt_off < 0) {
+                        ISSUE(st, IMP_REJECT, "byte_test", "byte_test before the start of the "
+                                                           "buffer (offset %lld) never holds",
+                              (long long)c->bt_off);
+                        continue;
+                    }
+                    c->relative = 0;
+                    c->has_offset = c->has_depth = 1;
+                    c->offset = c->bt_off;
+                    c->depth = c->bt_bytes;
+                    later[n_later++] = *c;
+                    continue;
+                }
+                if (prev->negate)
+                    ISSUE(st, IMP_REJECT, "byte_test", "relative byte_test after a negated "
+                                                       "condition: it has no match end to count "
+                                                       "from");
+                else if (tail_taken)
+                    ISSUE(st, IMP_REJECT, "byte_test", "relative byte_test after isdataat or "
+                                                       "endswith: the rule language ends the "
+                                                       "chain there");
+                c->has_distance = c->has_within = 1;
+                c->distance = c->bt_off - shift;
+                c->within = c->bt_bytes;
+                shift = c->bt_off + c->bt_bytes;
+                out[k++] = *c;
+                continue;
+            }
+            if (shift && c->relative && !(prev == NULL ||
+                                          (st->ctx->dialect == IMP_SNORT3 && c->after_switch))) {
+                /* count from the last byte_test's end instead of prev's */
+                c->distance = (c->has_distance ? c->distance : 0) - shift;
+                c->has_distance = 1;
+                if (c->is_regex && c->distance < 0)
+                    ISSUE(st, IMP_REJECT, "byte_test", "relative pcre (/R) within the bytes of "
+                                                       "a byte_test before it: a relative regex "
+                                                       "needs distance >= 0 in the rule "
+                                                       "language");
             }
             check_positions(st, c);
             if (c->relative) {
@@ -1568,6 +1732,7 @@ static void arrange_conditions(xstate *st)
             out[k++] = *c;
             prev = &out[k - 1];
             tail_taken = c->endswith;
+            shift = 0;
         }
         for (size_t q = 0; q < n_later; q++)
             out[k++] = later[q];

@@ -222,7 +222,10 @@ static int has_extended_group(const char *s)
 static void yaml_cond(imp_buf *b, const imp_cond *c, char *const *stream_buffers, size_t nsb)
 {
     const char *ind = "        ";
-    if (c->is_dataat) {
+    if (c->is_bytetest) {
+        imp_buf_printf(b, "      - byte_test: {bytes: %d, op: \"%s\", value: %" PRIu64 "%s}\n",
+                       c->bt_bytes, c->bt_op, c->bt_value, c->bt_little ? ", endian: little" : "");
+    } else if (c->is_dataat) {
         /* no window fields: negate and buffer below are all it takes */
         imp_buf_printf(b, "      - isdataat: %" PRId64 "\n", c->dataat);
         if (c->relative)

@@ -387,6 +387,20 @@ class EndToEnd(ImportTest):
         self.assertEqual(self.fired(res, b"GET /q?aaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n"), set())
         self.assertEqual(self.fired(res, b"GET /a/q HTTP/1.1\r\n\r\n"), {4})
 
+    def test_byte_test_end_to_end(self):
+        text = "\n".join([
+            R('content:"|de ad|"; byte_test:2,>,1000,0,relative; content:"END"; distance:0;',
+              sid=1),
+            R('content:"MAGIC"; byte_test:4,=,7,4,relative,little; content:"X"; within:20;',
+              sid=2),
+        ]) + "\n"
+        res = self.imp(text)
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertEqual(self.fired(res, bytes.fromhex("dead03e9454e44")), {1})
+        self.assertEqual(self.fired(res, bytes.fromhex("dead03e8454e44")), set())
+        self.assertEqual(self.fired(res, b"MAGIC\xaa\xaa\xaa\xaa\x07\x00\x00\x00X"), {2})
+        self.assertEqual(self.fired(res, b"MAGIC\xaa\xaa\xaa\xaa\x00\x00\x00\x07X"), set())
+
     def test_flowbits_across_rules(self):
         text = "\n".join([
             R('flow:to_server; content:"LOGIN"; flowbits:set,s.x; flowbits:noalert;', sid=1),
@@ -398,8 +412,7 @@ class EndToEnd(ImportTest):
             R('flow:to_client; http.stat_code; content:"200"; flowbits:isset,s.x;',
               "alert http any any -> any any", sid=4),
             # a setter that is not imported makes its checkers changed
-            R('flow:to_server; content:"A"; byte_test:1,>,2,0,relative; flowbits:set,s.y;',
-              sid=5),
+            R('flow:to_server; content:"A"; byte_jump:1,0,relative; flowbits:set,s.y;', sid=5),
             R('flow:to_server; content:"B"; flowbits:isset,s.y;', sid=6),
             # stream and HTTP conditions together
             R('flow:to_server; content:"C"; http.uri; content:"/c"; flowbits:set,s.z;',
@@ -1017,7 +1030,8 @@ class Buffers(ImportTest):
 
 class Keywords(ImportTest):
     def test_not_in_the_language(self):
-        for kw in ('byte_test:1,>,2,0;', 'byte_jump:2,0;',
+        for kw in ('byte_test:4,>,2,0,string,dec;', 'byte_test:1,>,v,0;',
+                   'byte_test:2,&,1,0,bitmask 0x0f;', 'byte_test:9,>,1,0;', 'byte_jump:2,0;',
                    'byte_extract:1,0,v;', 'isdataat:!len,relative;', 'dsize:!5;',
                    'bsize:4;', 'stream_size:client,>,1;', 'base64_decode; base64_data;', 'itype:8;',
                    'ssl_state:client_hello;', 'tls.cert_subject; content:"x";', 'flags:S;',
@@ -1025,6 +1039,40 @@ class Keywords(ImportTest):
             res = self.one(R('content:"x"; ' + kw))
             self.assertEqual(res.status(1), "not-imported", kw)
             self.assertTrue(res.issues(1, "reject"), kw)
+
+    def test_byte_test(self):
+        # relative: pinned after the match, and later relative keywords keep
+        # counting from the match (the byte_test does not move the position)
+        m = self.match(R('content:"|de ad|"; byte_test:2,>,1000,0,relative; content:"END"; '
+                         'distance:0;'))
+        self.assertEqual(m[1], {"byte_test": {"bytes": 2, "op": ">", "value": 1000},
+                                "distance": 0, "within": 2})
+        self.assertEqual(m[2], {"content": "END", "distance": -2})
+        m = self.match(R('content:"MAGIC"; byte_test:4,=,7,4,relative,little; content:"X"; '
+                         'within:20;'))
+        self.assertEqual(m[1]["byte_test"], {"bytes": 4, "op": "=", "value": 7,
+                                             "endian": "little"})
+        self.assertEqual((m[1]["distance"], m[2]["distance"], m[2]["within"]), (4, -8, 20))
+        # two in a row: each pinned to the same match
+        m = self.match(R('content:"Q"; byte_test:1,^,5,0,relative; byte_test:1,!^,6,1,relative; '
+                         'content:"R"; distance:2; within:1;'))
+        self.assertEqual([c.get("distance") for c in m], [None, 0, 0, 0])
+        self.assertEqual([c["byte_test"]["op"] for c in m[1:3]], ["!=", "="])
+        # absolute: after the chains, a window from the buffer start
+        m = self.match(R('byte_test:1,&,0x80,3; content:"Z";'))
+        self.assertEqual(m[1], {"byte_test": {"bytes": 1, "op": "&", "value": 128},
+                                "offset": 3, "depth": 1})
+        # operators: "!" forms are complements, "^" means "differs"
+        for src, op in (("!", "!="), ("!=", "!="), ("!>", "<="), ("!<", ">="), ("!&", "!&"),
+                        ("<=", "<="), (">=", ">="), ("^", "!="), ("!^", "=")):
+            m = self.match(R('content:"A"; byte_test:1,%s,3,0,relative;' % src))
+            self.assertEqual(m[1]["byte_test"]["op"], op, src)
+        # a relative pcre inside the tested bytes would need a negative distance
+        res = self.one(R('content:"A"; byte_test:2,>,1,0,relative; pcre:"/B/R";'))
+        self.assertEqual(res.status(1), "not-imported")
+        self.assertIn("byte_test", res.keywords(1, "reject"))
+        res = self.one(R('byte_test:2,>,1,-1;'))
+        self.assertEqual(res.status(1), "not-imported")
 
     def test_bufferlen_snort3(self):
         m = self.match(R('http_uri; content:"x"; bufferlen:>100;'), dialect="snort3")
@@ -1227,8 +1275,8 @@ class Options(ImportTest):
         self.assertEqual(p.stderr, "")
 
     def test_summary(self):
-        text = (R('content:"x";', sid=1) + "\n" + R('content:"x"; byte_test:1,>,2,0;', sid=2) +
-                "\n")
+        text = (R('content:"x";', sid=1) + "\n" +
+                R('content:"x"; byte_test:1,>,2,0,string,dec;', sid=2) + "\n")
         res = self.imp(text)
         self.assertIn("2 rules read, 2 enabled", res.stderr)
         self.assertIn("exact meaning:                 1", res.stderr)
