@@ -627,7 +627,30 @@ static inline const char *fz_rich_rules(void)
         "    flowbits: [{set: fz.web}]\n"
         "    match:\n"
         "      - content: \"login\"\n"
-        "        buffer: http.uri\n";
+        "        buffer: http.uri\n"
+        "  - id: 135\n"
+        "    name: record with a large little-endian length\n"
+        "    severity: medium\n"
+        "    direction: any\n"
+        "    match:\n"
+        "      - hex: \"ca fe\"\n"
+        "      - byte_test: {bytes: 4, op: \">\", value: 65535, endian: little}\n"
+        "        distance: 2\n"
+        "        within: 4\n"
+        "      - content: \"END\"\n"
+        "        distance: -6\n"
+        "        within: 40\n"
+        "  - id: 136\n"
+        "    name: first byte has the high bit and no low bit\n"
+        "    severity: low\n"
+        "    action: detect\n"
+        "    match:\n"
+        "      - byte_test: {bytes: 1, op: \"&\", value: 0x80}\n"
+        "        offset: 0\n"
+        "        depth: 1\n"
+        "      - byte_test: {bytes: 1, op: \"!&\", value: 1}\n"
+        "        offset: 0\n"
+        "        depth: 1\n";
     /* END RICH YAML */
 }
 

@@ -143,6 +143,42 @@ rules:
         expect: match
 EOF
 
+rule byte-test <<'EOF'
+format: 1
+ruleset: seeds
+rules:
+  - id: 1
+    name: big length after magic
+    severity: high
+    match:
+      - hex: "de ad"
+      - byte_test: {bytes: 2, op: ">", value: 1000}
+        distance: 0
+        within: 2
+    tests:
+      - hex: "de ad 03 e9"
+        expect: match
+      - hex: "de ad 03 e8"
+        expect: nomatch
+  - id: 2
+    name: little-endian seven at 4
+    severity: low
+    match:
+      - byte_test: {bytes: 4, op: "=", value: 7, endian: little}
+        offset: 4
+        depth: 4
+EOF
+
+bad byte-test-impossible <<'EOF'
+format: 1
+rules:
+  - id: 1
+    name: no byte is over 255
+    severity: low
+    match:
+      - byte_test: {bytes: 1, op: ">", value: 255}
+EOF
+
 bad flowbits-mixed-kinds <<'EOF'
 format: 1
 rules:
@@ -577,6 +613,7 @@ script fuzz_diff service-head "\x00\x50\x00\x09$gappy" 'bbabaabbbaab'
 script fuzz_diff service-unrecognised "\x00\x70\x00\x09$bytes" 'abab'
 script fuzz_diff rich-service "\x01$mixed" 'GET /x/CMD.EXE HTTP/1.1\r\nHost: a\r\n\r\n'
 script fuzz_diff rich-flowbits "\x01$bytes" 'secret LOGIN xx secret LOGOUT secret'
+script fuzz_diff rich-byte-test "\x01$mixed" '\xca\xfe\x00\x00\x01\x00..END\x80'
 # "ab", then "ba" at distance -4 within 6
 script fuzz_diff negative-distance "\x00\x01\x00\x09\xc0\x05\x08\x05$gappy" 'bbabaabbbaababababbbbbaaaaabab'
 # "ab", then no "a" within 11 bytes after it
