@@ -20,6 +20,8 @@ typedef struct vp_src_cond {
     int is_anomaly;         /* `anomaly: NAME`: bytes hold the name */
     int is_anybyte;         /* `isdataat`, or the check `endswith` adds: any one byte */
     int is_bytetest;        /* `byte_test`: bytes hold its expression, len its width */
+    int bt_op, bt_little;   /* byte_test: vp_bt_op, byte order */
+    uint64_t bt_value;
     int endswith;           /* `endswith: true`: the reader appends that check */
     uint8_t *bytes;         /* literal bytes, regex text or anomaly name; NUL-terminated */
     size_t len;             /* literal length / regex text length */

@@ -2,12 +2,16 @@
  * byte_test conditions (docs/rule-format.md, "Byte values"): the set of
  * n-byte strings whose unsigned value, read big or little endian, compares
  * to a number in a given way.  That set is finite, so it is a regular
- * language; this builds a Hyperscan expression of it whose every match is
- * exactly n bytes long, which the engine then treats like a literal.
+ * language: a union of sequences of byte classes.  This builds such sets,
+ * combines them with the literal before a byte_test (so that Hyperscan finds
+ * them through that literal instead of at every byte), and writes them as an
+ * expression whose every match has the same length, which the engine then
+ * treats like a literal.
  */
 #ifndef VP_COMPILE_BYTETEST_H
 #define VP_COMPILE_BYTETEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum vp_bt_op {
@@ -23,14 +27,42 @@ enum vp_bt_op {
 };
 
 #define VP_BT_MAX_BYTES 8
+/* Bounds of a combined set: sequences, and bytes per sequence. */
+#define VP_BSEQ_MAX_SEQS 64
+#define VP_BSEQ_MAX_LEN 1024
 
 /* Name of an operator as the rule language writes it ("=", "!=", ...). */
 const char *vp_bt_op_name(int op);
 /* The operator of a name, or -1. */
 int vp_bt_op_of(const char *name);
 
-/* The expression, malloc'd.  NULL with *empty = 1 when no n-byte string
- * satisfies the test, NULL with *empty = 0 when out of memory.  n is 1..8. */
+/* A union of `count` sequences of `len` byte classes (256-bit sets). */
+typedef struct vp_bclass {
+    uint8_t bits[32];
+} vp_bclass;
+
+typedef struct vp_bseqs {
+    size_t len, count;
+    vp_bclass *v; /* count * len classes, sequence after sequence */
+} vp_bseqs;
+
+/* The strings of a byte_test: 0, 1 when no n-byte value passes, -1 OOM or
+ * bad arguments (n is 1..8). */
+int vp_bseqs_bytetest(vp_bseqs *out, unsigned n, int little, int op, uint64_t value);
+/* The bytes of a literal (ASCII letters in both cases with nocase). */
+int vp_bseqs_literal(vp_bseqs *out, const uint8_t *bytes, size_t n, int nocase);
+/* Constrains s further: the strings of t must be found at position `at` of
+ * it (0 <= at), s growing at the end when t reaches past it.  Returns 0, 1
+ * when nothing is left or a bound above would be exceeded (s unchanged), -1
+ * OOM (s unchanged). */
+int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, size_t at);
+/* The expression matching exactly the strings of s, malloc'd; NULL on OOM. */
+char *vp_bseqs_expr(const vp_bseqs *s);
+void vp_bseqs_free(vp_bseqs *s);
+
+/* vp_bseqs_bytetest written as an expression.  NULL with *empty = 1 when no
+ * n-byte string satisfies the test, NULL with *empty = 0 when out of memory
+ * or the arguments are bad. */
 char *vp_bytetest_expr(unsigned n, int little, int op, uint64_t value, int *empty);
 
 #endif

@@ -16,6 +16,7 @@
 #include "../common/dbvariants.h"
 #include "../common/hsflags.h"
 #include "plan.h"
+#include "bytetest.h"
 
 /* ------------------------------------------------------------ growable arrays */
 
@@ -302,14 +303,20 @@ static int slots_grow(builder *b)
     return 0;
 }
 
-/* Returns the atom index for the condition, adding it when new; -1 on OOM. */
-static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k)
+/* Returns the atom index for the condition, adding it when new; -1 on OOM.
+ * `own`, when not NULL, is the expression to use instead of the condition's
+ * (taken over), with its flags `own_flags`. */
+static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k, char *own,
+                           uint32_t own_flags)
 {
     const vp_src_cond *c = &r->conds[k];
     uint32_t flags = c->is_regex ? (VP_A_REGEX | c->atom_flags)
                                  : ((c->flags & VP_C_NOCASE) ? VP_A_CASELESS : 0);
     char *expr;
-    if (c->is_anomaly) {
+    if (own) {
+        flags = own_flags;
+        expr = own;
+    } else if (c->is_anomaly) {
         flags = VP_A_ANOMALY;
         expr = strdup((const char *)c->bytes);
     } else if (c->is_anybyte) {
@@ -410,6 +417,125 @@ static void check_duplicate_ids(vp_src_file *files, size_t n_files, vp_diags *d)
 
 /* ------------------------------------------------------------ model */
 
+/* ------------------------------------------------------------ byte_test atoms */
+
+/*
+ * A byte_test alone would be found by Hyperscan at nearly every byte (it is
+ * a few byte classes).  When it is pinned right after a literal (or after a
+ * byte_test so combined), its atom becomes that literal followed by the
+ * tested bytes, one fixed-length expression that Hyperscan finds through the
+ * literal; the condition then spans from the literal's start (distance
+ * -L, within the combined length).  Pinned at a fixed absolute place, it is
+ * anchored to the stream start instead.
+ */
+typedef struct bt_chain {
+    vp_bseqs prev;      /* strings the previous condition's match is one of */
+    int have_prev;
+    int32_t adjust;     /* added to the next relative condition's distance */
+} bt_chain;
+
+static int bt_seqs_of(const vp_src_cond *c, vp_bseqs *out)
+{
+    if (c->is_bytetest)
+        return vp_bseqs_bytetest(out, (unsigned)c->len, c->bt_little, c->bt_op, c->bt_value);
+    return vp_bseqs_literal(out, c->bytes, c->len, (c->flags & VP_C_NOCASE) != 0);
+}
+
+/* The condition's own atom expression when it can be made cheaper, NULL
+ * otherwise; fills the model condition's position fields when it does.
+ * -1 on OOM. */
+static int bt_atom(const vp_src_rule *r, size_t k, bt_chain *ch, int32_t distance, char **expr,
+                   uint32_t *aflags, vp_mcond *mc)
+{
+    const vp_src_cond *c = &r->conds[k];
+    *expr = NULL;
+    if (!c->is_bytetest)
+        return 0;
+    uint32_t pos = c->flags & (VP_C_RELATIVE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH);
+    if (pos == (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH) && c->depth == c->len && c->offset <= 65535) {
+        char *plain = strdup((const char *)c->bytes);
+        size_t n = plain ? strlen(plain) + 48 : 0;
+        *expr = plain ? malloc(n) : NULL;
+        if (*expr && c->offset)
+            snprintf(*expr, n, "\\A[\\x00-\\xff]{%u}(?:%s)", (unsigned)c->offset, plain);
+        else if (*expr)
+            snprintf(*expr, n, "\\A(?:%s)", plain);
+        free(plain);
+        if (!*expr)
+            return -1;
+        *aflags = VP_A_START_ANCHORED | (c->flags & VP_BUF_MASK);
+        return 0;
+    }
+    if ((c->flags & VP_C_HAS_OFFSET) || (c->flags & VP_C_HAS_DEPTH) ||
+        !(c->flags & VP_C_HAS_WITHIN) || c->within != c->len || !ch->have_prev || k == 0 ||
+        (r->conds[k - 1].flags & VP_C_NEGATE) ||
+        VP_BUF_OF(r->conds[k - 1].flags) != VP_BUF_OF(c->flags))
+        return 0;
+    int64_t at = (int64_t)ch->prev.len + distance;
+    if (at < 0)
+        return 0; /* starts before the previous match */
+    vp_bseqs t, f = {0, 0, NULL};
+    int rc = vp_bseqs_bytetest(&t, (unsigned)c->len, c->bt_little, c->bt_op, c->bt_value);
+    if (rc == 0) {
+        f.len = ch->prev.len;
+        f.count = ch->prev.count;
+        f.v = malloc(f.len * f.count * sizeof(vp_bclass));
+        rc = f.v ? 0 : -1;
+        if (f.v)
+            memcpy(f.v, ch->prev.v, f.len * f.count * sizeof(vp_bclass));
+    }
+    if (rc == 0)
+        rc = vp_bseqs_and_at(&f, &t, (size_t)at);
+    vp_bseqs_free(&t);
+    if (rc == 0) {
+        *expr = vp_bseqs_expr(&f);
+        if (!*expr)
+            rc = -1;
+    }
+    if (rc != 0) {
+        vp_bseqs_free(&f);
+        return rc < 0 ? -1 : 0;
+    }
+    *aflags = c->flags & VP_BUF_MASK;
+    uint32_t old_len = (uint32_t)ch->prev.len;
+    mc->flags = (c->flags & (VP_C_NEGATE | VP_BUF_MASK)) | VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN;
+    mc->offset = mc->depth = 0;
+    mc->distance = -(int32_t)old_len;
+    mc->within = (uint32_t)f.len;
+    mc->length = (uint32_t)f.len;
+    /* the byte_test ends at prev end + distance + n, the combined match at
+     * prev end - old_len + f.len: the next relative condition counts from
+     * the former */
+    ch->adjust = (int32_t)(distance + (int64_t)c->len - ((int64_t)f.len - old_len));
+    if (!(c->flags & VP_C_NEGATE)) {
+        vp_bseqs_free(&ch->prev);
+        ch->prev = f;
+        ch->have_prev = 2; /* set: do not replace below */
+    } else {
+        vp_bseqs_free(&f);
+    }
+    return 0;
+}
+
+/* What the next condition may be combined with: this one's strings. */
+static int bt_chain_next(const vp_src_cond *c, bt_chain *ch, int combined)
+{
+    if (combined && ch->have_prev == 2) {
+        ch->have_prev = 1;
+        return 0;
+    }
+    vp_bseqs_free(&ch->prev);
+    ch->have_prev = 0;
+    if ((c->flags & VP_C_NEGATE) || c->is_regex || c->is_anybyte || c->is_anomaly ||
+        c->len == 0 || c->len > VP_BSEQ_MAX_LEN)
+        return 0;
+    int rc = bt_seqs_of(c, &ch->prev);
+    if (rc < 0)
+        return -1;
+    ch->have_prev = rc == 0;
+    return 0;
+}
+
 static void add_rule(builder *b, const vp_src_rule *r)
 {
     vp_model *m = b->m;
@@ -463,18 +589,42 @@ static void add_rule(builder *b, const vp_src_rule *r)
     }
     mr->cond_first = (uint32_t)m->n_conds;
     mr->cond_count = (uint32_t)r->n_conds;
+    bt_chain ch = {{0, 0, NULL}, 0, 0};
     for (size_t k = 0; k < r->n_conds; k++) {
         const vp_src_cond *c = &r->conds[k];
-        int64_t atom = atom_intern(b, r, k);
+        /* a relative condition after a combined byte_test counts from it */
+        int32_t distance = c->distance;
+        if ((c->flags & VP_C_RELATIVE) && !is_composite(c))
+            distance += ch.adjust;
+        ch.adjust = 0;
+        vp_mcond own_mc;
+        memset(&own_mc, 0, sizeof(own_mc));
+        char *own = NULL;
+        uint32_t own_flags = 0;
+        if (bt_atom(r, k, &ch, distance, &own, &own_flags, &own_mc) < 0) {
+            vp_bseqs_free(&ch.prev);
+            b->oom = 1;
+            return;
+        }
+        int combined = own && own_mc.length != 0;
+        int64_t atom = atom_intern(b, r, k, own, own_flags);
         GROW(m->conds, m->n_conds, b->cap_conds, b->oom);
-        if (atom < 0 || b->oom) {
+        if (atom < 0 || b->oom || bt_chain_next(c, &ch, combined) < 0) {
+            vp_bseqs_free(&ch.prev);
             b->oom = 1;
             return;
         }
         vp_mcond *mc = &m->conds[m->n_conds++];
         memset(mc, 0, sizeof(*mc));
         mc->atom = (uint32_t)atom;
+        if (combined) {
+            own_mc.atom = (uint32_t)atom;
+            *mc = own_mc;
+            continue;
+        }
         mc->flags = c->flags | (c->is_regex ? VP_C_REGEX : 0);
+        if (distance != c->distance)
+            mc->flags |= VP_C_HAS_DISTANCE;
         if (is_composite(c)) {
             /* Its chain is inside the expression: it starts a chain of its
              * own, which the conditions after it extend as usual. */
@@ -490,9 +640,10 @@ static void add_rule(builder *b, const vp_src_rule *r)
         mc->length = c->is_regex ? 0 : (uint32_t)c->len;
         mc->offset = c->offset;
         mc->depth = c->depth;
-        mc->distance = c->distance;
+        mc->distance = distance;
         mc->within = c->within;
     }
+    vp_bseqs_free(&ch.prev);
     m->n_rules++;
 }
 

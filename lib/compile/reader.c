@@ -1360,7 +1360,8 @@ static int read_hex(reader *r, const yaml_node_t *v, int allow_empty, uint8_t **
 /* byte_test: {bytes: 1..8, op: OP, value: N, endian: big|little}, the
  * n-byte strings whose value passes; compiled to an expression of exactly n
  * bytes (bytetest.c).  Returns -1 on OOM; leaves *bytes NULL on errors. */
-static int read_bytetest(reader *r, const yaml_node_t *v, uint8_t **bytes, size_t *len)
+static int read_bytetest(reader *r, vp_src_cond *c, const yaml_node_t *v, uint8_t **bytes,
+                         size_t *len)
 {
     static const char what[] = "a mapping with bytes, op, value and optionally endian";
     static const enum_name endians[] = {{"big", 0}, {"little", 1}, {NULL, 0}};
@@ -1423,6 +1424,9 @@ static int read_bytetest(reader *r, const yaml_node_t *v, uint8_t **bytes, size_
     }
     *bytes = (uint8_t *)expr;
     *len = (size_t)n;
+    c->bt_op = op;
+    c->bt_little = (int)little;
+    c->bt_value = number;
     return 0;
 }
 
@@ -1450,7 +1454,7 @@ static int read_pattern(reader *r, vp_src_cond *c, int kind, const yaml_node_t *
     } else if (kind == PAT_HEX) {
         rc = read_hex(r, v, 0, &bytes, &len);
     } else if (kind == PAT_BYTETEST) {
-        rc = read_bytetest(r, v, &bytes, &len);
+        rc = read_bytetest(r, c, v, &bytes, &len);
     } else if (kind == PAT_ISDATAAT) {
         int64_t x;
         if (!read_int_in(r, v, "isdataat", "a non-negative integer", 0,

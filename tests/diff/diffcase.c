@@ -281,6 +281,25 @@ void dc_gen_set(uint64_t seed, uint64_t index, dc_set *set)
                 c->within = (int64_t)c->len;
             if (c->has_depth && c->depth < (int64_t)c->len)
                 c->depth = (int64_t)c->len;
+            int relative = c->has_distance || c->has_within;
+            if (relative && chance(&bt, 60)) { /* pinned after the match before */
+                c->has_within = 1;
+                c->within = (int64_t)c->len;
+                c->has_offset = c->has_depth = 0;
+                if (chance(&bt, 40)) {
+                    c->has_distance = 1;
+                    c->distance = range(&bt, -6, 6);
+                }
+            } else if (!relative && !set->allow_gaps && chance(&bt, 50)) {
+                /* pinned at a place: anchored, found before the first gap
+                 * only (a documented limit), so only in sets without gaps */
+                c->has_offset = c->has_depth = 1;
+                c->offset = range(&bt, 0, 12);
+                c->depth = (int64_t)c->len;
+            } else if (!relative && set->allow_gaps && c->has_offset && c->has_depth &&
+                       c->depth == (int64_t)c->len) {
+                c->depth++;
+            }
         }
     }
     /* A stream of its own, so older seeds keep generating the same rules. */

@@ -189,7 +189,20 @@ static const char *rules =
     "  - {id: 3, name: no big length, severity: low, match: [{hex: \"de ad\"},\n"
     "     {byte_test: {bytes: 2, op: \">=\", value: 0x8000}, distance: 0, within: 2, negate: true}]}\n"
     "  - {id: 4, name: flag before marker, severity: low, match: [{content: MK},\n"
-    "     {byte_test: {bytes: 1, op: \"&\", value: 1}, distance: -5, within: 1}]}\n";
+    "     {byte_test: {bytes: 1, op: \"&\", value: 1}, distance: -5, within: 1}]}\n"
+    /* inside the literal before it: the content after counts from its end */
+    "  - {id: 5, name: inside, severity: low, match: [{content: ABCD},\n"
+    "     {byte_test: {bytes: 1, op: \"=\", value: 0x43}, distance: -2, within: 1},\n"
+    "     {content: XY, distance: 1, within: 2}]}\n"
+    /* several on one literal, overlapping, then a content */
+    "  - {id: 6, name: flags, severity: low, match: [{hex: \"ff 53 4d 42\"},\n"
+    "     {byte_test: {bytes: 1, op: \"&\", value: 0x80}, distance: 2, within: 1},\n"
+    "     {byte_test: {bytes: 1, op: \"!&\", value: 1}, distance: -1, within: 1},\n"
+    "     {byte_test: {bytes: 2, op: \">=\", value: 0x0102, endian: little}, distance: -1, within: 2},\n"
+    "     {content: Z, distance: 0, within: 1}]}\n"
+    /* pinned at a place: anchored */
+    "  - {id: 7, name: at 3, severity: low, match: [\n"
+    "     {byte_test: {bytes: 1, op: \">\", value: 0x7f}, offset: 3, depth: 1}]}\n";
 
 static int64_t fires_at(vpt_engine *e, const char *hex, uint32_t id)
 {
@@ -227,6 +240,16 @@ START_TEST(test_in_rules)
     ck_assert_int_eq(fires_at(&e, "dead80", 3), 3);           /* not all bytes there */
     ck_assert_int_eq(fires_at(&e, "01ffff4d4b", 4), 5);       /* 01 five before MK's end */
     ck_assert_int_eq(fires_at(&e, "02ffff4d4b", 4), -1);
+    ck_assert_int_eq(fires_at(&e, "4142434458", 5), -1);       /* ABCDX */
+    ck_assert_int_eq(fires_at(&e, "414243445859", 5), 6);      /* ABCDXY */
+    ck_assert_int_eq(fires_at(&e, "414244445859", 5), -1);     /* ABDDXY */
+    ck_assert_int_eq(fires_at(&e, "ff534d42000080025a", 6), 9);  /* 0x0280 >= 0x0102 */
+    ck_assert_int_eq(fires_at(&e, "ff534d42000081025a", 6), -1); /* low bit set */
+    ck_assert_int_eq(fires_at(&e, "ff534d42000080005a", 6), -1); /* 0x0080 < 0x0102 */
+    ck_assert_int_eq(fires_at(&e, "ff534d42000000035a", 6), -1); /* no high bit */
+    ck_assert_int_eq(fires_at(&e, "ff534d42000080035b", 6), -1); /* no Z */
+    ck_assert_int_eq(fires_at(&e, "00000080", 7), 4);
+    ck_assert_int_eq(fires_at(&e, "0000007f80", 7), -1);
     vpt_free(&e);
 }
 END_TEST
