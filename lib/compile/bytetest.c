@@ -244,11 +244,16 @@ int vp_bseqs_literal(vp_bseqs *out, const uint8_t *bytes, size_t n, int nocase)
     return rc;
 }
 
-int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, size_t at)
+int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, long at_signed, size_t *grown_front)
 {
-    size_t len = at + t->len > s->len ? at + t->len : s->len;
+    if (at_signed < -(long)VP_BSEQ_MAX_LEN || at_signed > (long)VP_BSEQ_MAX_LEN)
+        return 1;
+    size_t front = at_signed < 0 ? (size_t)-at_signed : 0; /* s moves right by this */
+    size_t at = (size_t)(at_signed + (long)front);             /* t's place in the result */
+    size_t len = at + t->len > s->len + front ? at + t->len : s->len + front;
     if (len > VP_BSEQ_MAX_LEN || s->count * t->count > VP_BSEQ_MAX_SEQS)
         return 1;
+    *grown_front = front;
     vp_bseqs r = {len, 0, NULL};
     vp_bclass *seq = calloc(len, sizeof(vp_bclass));
     if (!seq)
@@ -259,8 +264,8 @@ int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, size_t at)
             int dead = 0;
             for (size_t k = 0; k < len && !dead; k++) {
                 vp_bclass c;
-                if (k < s->len)
-                    c = a[k];
+                if (k >= front && k < front + s->len)
+                    c = a[k - front];
                 else
                     cls_range(&c, 0, 255);
                 if (k >= at && k < at + t->len)

@@ -52,10 +52,11 @@ int vp_bseqs_bytetest(vp_bseqs *out, unsigned n, int little, int op, uint64_t va
 /* The bytes of a literal (ASCII letters in both cases with nocase). */
 int vp_bseqs_literal(vp_bseqs *out, const uint8_t *bytes, size_t n, int nocase);
 /* Constrains s further: the strings of t must be found at position `at` of
- * it (0 <= at), s growing at the end when t reaches past it.  Returns 0, 1
- * when nothing is left or a bound above would be exceeded (s unchanged), -1
- * OOM (s unchanged). */
-int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, size_t at);
+ * it, s growing at the end when t reaches past it and at the start when at
+ * is negative (*grown_front: by how many bytes).  Returns 0, 1 when nothing
+ * is left or a bound above would be exceeded (s unchanged), -1 OOM (s
+ * unchanged). */
+int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, long at, size_t *grown_front);
 /* The expression matching exactly the strings of s, malloc'd; NULL on OOM. */
 char *vp_bseqs_expr(const vp_bseqs *s);
 void vp_bseqs_free(vp_bseqs *s);

@@ -471,9 +471,8 @@ static int bt_atom(const vp_src_rule *r, size_t k, bt_chain *ch, int32_t distanc
         (r->conds[k - 1].flags & VP_C_NEGATE) ||
         VP_BUF_OF(r->conds[k - 1].flags) != VP_BUF_OF(c->flags))
         return 0;
-    int64_t at = (int64_t)ch->prev.len + distance;
-    if (at < 0)
-        return 0; /* starts before the previous match */
+    int64_t at = (int64_t)ch->prev.len + distance; /* may be before prev's start */
+    size_t front = 0;
     vp_bseqs t, f = {0, 0, NULL};
     int rc = vp_bseqs_bytetest(&t, (unsigned)c->len, c->bt_little, c->bt_op, c->bt_value);
     if (rc == 0) {
@@ -485,28 +484,37 @@ static int bt_atom(const vp_src_rule *r, size_t k, bt_chain *ch, int32_t distanc
             memcpy(f.v, ch->prev.v, f.len * f.count * sizeof(vp_bclass));
     }
     if (rc == 0)
-        rc = vp_bseqs_and_at(&f, &t, (size_t)at);
+        rc = vp_bseqs_and_at(&f, &t, (long)at, &front);
     vp_bseqs_free(&t);
     if (rc == 0) {
         *expr = vp_bseqs_expr(&f);
         if (!*expr)
             rc = -1;
     }
+    /* an isdataat after it cannot count from before the combined end */
+    int64_t start_chk = -(int64_t)ch->prev.len - (int64_t)front;
+    if (rc == 0 && k + 1 < r->n_conds && r->conds[k + 1].is_anybyte &&
+        (r->conds[k + 1].flags & VP_C_RELATIVE) &&
+        distance + (int64_t)c->len < start_chk + (int64_t)f.len)
+        rc = 1;
     if (rc != 0) {
+        free(*expr);
+        *expr = NULL;
         vp_bseqs_free(&f);
         return rc < 0 ? -1 : 0;
     }
     *aflags = c->flags & VP_BUF_MASK;
-    uint32_t old_len = (uint32_t)ch->prev.len;
+    /* the combined match starts `front` bytes before prev's */
+    int64_t start = -(int64_t)ch->prev.len - (int64_t)front;
     mc->flags = (c->flags & (VP_C_NEGATE | VP_BUF_MASK)) | VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN;
     mc->offset = mc->depth = 0;
-    mc->distance = -(int32_t)old_len;
+    mc->distance = (int32_t)start;
     mc->within = (uint32_t)f.len;
     mc->length = (uint32_t)f.len;
     /* the byte_test ends at prev end + distance + n, the combined match at
-     * prev end - old_len + f.len: the next relative condition counts from
+     * prev end + start + f.len: the next relative condition counts from
      * the former */
-    ch->adjust = (int32_t)(distance + (int64_t)c->len - ((int64_t)f.len - old_len));
+    ch->adjust = (int32_t)(distance + (int64_t)c->len - (start + (int64_t)f.len));
     if (!(c->flags & VP_C_NEGATE)) {
         vp_bseqs_free(&ch->prev);
         ch->prev = f;

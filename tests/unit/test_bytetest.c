@@ -200,6 +200,10 @@ static const char *rules =
     "     {byte_test: {bytes: 1, op: \"!&\", value: 1}, distance: -1, within: 1},\n"
     "     {byte_test: {bytes: 2, op: \">=\", value: 0x0102, endian: little}, distance: -1, within: 2},\n"
     "     {content: Z, distance: 0, within: 1}]}\n"
+    /* before the literal: the combined match starts earlier */
+    "  - {id: 8, name: before, severity: low, match: [{content: xn--},\n"
+    "     {byte_test: {bytes: 2, op: \">\", value: 513}, distance: -6, within: 2},\n"
+    "     {content: Q, distance: 4, within: 1}]}\n"
     /* pinned at a place: anchored */
     "  - {id: 7, name: at 3, severity: low, match: [\n"
     "     {byte_test: {bytes: 1, op: \">\", value: 0x7f}, offset: 3, depth: 1}]}\n";
@@ -248,6 +252,11 @@ START_TEST(test_in_rules)
     ck_assert_int_eq(fires_at(&e, "ff534d42000080005a", 6), -1); /* 0x0080 < 0x0102 */
     ck_assert_int_eq(fires_at(&e, "ff534d42000000035a", 6), -1); /* no high bit */
     ck_assert_int_eq(fires_at(&e, "ff534d42000080035b", 6), -1); /* no Z */
+    ck_assert_int_eq(fires_at(&e, "0202786e2d2d51", 8), 7);   /* 0x0202 xn-- Q */
+    ck_assert_int_eq(fires_at(&e, "0201786e2d2d51", 8), -1);  /* 0x0201 */
+    ck_assert_int_eq(fires_at(&e, "02786e2d2d51", 8), -1);    /* stream starts inside */
+    ck_assert_int_eq(fires_at(&e, "0202786e2d2d5151", 8), 7);
+    ck_assert_int_eq(fires_at(&e, "0202786e2d2d2d51", 8), -1); /* Q one too far */
     ck_assert_int_eq(fires_at(&e, "00000080", 7), 4);
     ck_assert_int_eq(fires_at(&e, "0000007f80", 7), -1);
     vpt_free(&e);
