@@ -47,6 +47,15 @@ static use *collect(const imp_rule *rules, size_t n, size_t *n_uses)
     return u;
 }
 
+/* End of the run of uses of u[a]'s name (u is sorted by name). */
+static size_t group_end(const use *u, size_t n, size_t a)
+{
+    size_t b = a;
+    while (b < n && strcmp(u[b].name, u[a].name) == 0)
+        b++;
+    return b;
+}
+
 static int dirs_of(const imp_rule *r)
 {
     return r->direction == IMP_DIR_TO_SERVER ? 1 : r->direction == IMP_DIR_TO_CLIENT ? 2 : 3;
@@ -64,9 +73,7 @@ void imp_flowbits_kinds(imp_rule *rules, size_t n)
     size_t nu;
     use *u = collect(rules, n, &nu);
     for (size_t a = 0; a < nu;) {
-        size_t b = a;
-        while (b < nu && strcmp(u[b].name, u[a].name) == 0)
-            b++;
+        size_t b = group_end(u, nu, a);
         for (size_t x = a; x < b; x++) {
             imp_rule *chk = &rules[u[x].rule];
             if (u[x].writes || !live(chk))
@@ -98,9 +105,7 @@ void imp_flowbits_setters(imp_rule *rules, size_t n, int exact_only)
         size_t nu;
         use *u = collect(rules, n, &nu);
         for (size_t a = 0; a < nu;) {
-            size_t b = a;
-            while (b < nu && strcmp(u[b].name, u[a].name) == 0)
-                b++;
+            size_t b = group_end(u, nu, a);
             /* the first writer whose meaning is lost or changed */
             const imp_rule *lost = NULL;
             for (size_t y = a; y < b && !lost; y++)

@@ -217,17 +217,7 @@ static int64_t fires_at(vpt_engine *e, const char *hex, uint32_t id)
         sscanf(hex + 2 * i, "%2x", &v);
         data[i] = (uint8_t)v;
     }
-    int64_t first = -2;
-    for (size_t k = 0; k < vpt_n_chunk_sizes; k++) {
-        vpt_events ev;
-        vpt_scan(e, 80, VP_DIR_TO_SERVER, data, n, vpt_chunk_sizes[k], &ev);
-        int64_t at = vpt_offset_of(&ev, id);
-        if (first == -2)
-            first = at;
-        ck_assert_msg(at == first, "rule %u on %s: chunk %zu gives %lld, whole %lld", id, hex,
-                      vpt_chunk_sizes[k], (long long)at, (long long)first);
-    }
-    return first;
+    return vpt_fires_at(e, 80, VP_DIR_TO_SERVER, data, n, id);
 }
 
 START_TEST(test_in_rules)

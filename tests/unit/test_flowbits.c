@@ -39,20 +39,9 @@ static void teardown(void)
     vpt_free(&eng);
 }
 
-/* Offset of rule `id` at every chunk size (all must agree); -1: no event. */
 static int64_t fires_at(const char *s, uint32_t id)
 {
-    int64_t first = -2;
-    for (size_t k = 0; k < vpt_n_chunk_sizes; k++) {
-        vpt_events ev;
-        vpt_scan(&eng, 80, VP_DIR_TO_SERVER, s, strlen(s), vpt_chunk_sizes[k], &ev);
-        int64_t at = vpt_offset_of(&ev, id);
-        if (first == -2)
-            first = at;
-        ck_assert_msg(at == first, "rule %u on \"%s\": chunk %zu gives %lld, whole %lld", id, s,
-                      vpt_chunk_sizes[k], (long long)at, (long long)first);
-    }
-    return first;
+    return vpt_fires_at(&eng, 80, VP_DIR_TO_SERVER, s, strlen(s), id);
 }
 
 START_TEST(test_set_then_isset)
@@ -103,43 +92,24 @@ START_TEST(test_noalert_verdict)
 }
 END_TEST
 
-typedef struct collected {
-    vpt_events ev;
-} collected;
-
-static void collect(const vp_event_t *e, void *ctx)
-{
-    collected *c = ctx;
-    if (c->ev.n < VPT_MAX_EVENTS)
-        c->ev.ev[c->ev.n++] = *e;
-}
-
-static void open_pair(collected *req, collected *resp, vp_stream_t **cs, vp_stream_t **ss)
-{
-    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, collect, req,
-                                    cs), VP_OK);
-    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_CLIENT, collect,
-                                    resp, ss), VP_OK);
-}
-
 /* Linked streams are one flow: a bit set in one direction is seen in the
  * other, also when it was set before the link. */
 START_TEST(test_linked_streams_share_bits)
 {
-    collected req = {0}, resp = {0};
+    vpt_events req, resp;
     vp_stream_t *cs, *ss;
-    open_pair(&req, &resp, &cs, &ss);
+    vpt_open_pair(&eng, 80, &req, &resp, &cs, &ss);
     ck_assert_int_eq(vp_stream_scan(cs, "LOGIN", 5, eng.scratch), VP_OK);
     ck_assert_int_eq(vp_stream_link(cs, ss), VP_OK);
     ck_assert_int_eq(vp_stream_scan(ss, "evil", 4, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 2), 4);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 3), -1);
+    ck_assert_int_eq(vpt_offset_of(&resp, 2), 4);
+    ck_assert_int_eq(vpt_offset_of(&resp, 3), -1);
     /* the client logs out; the response stream sees it */
     ck_assert_int_eq(vp_stream_scan(cs, " LOGOUT", 7, eng.scratch), VP_OK);
     /* freeing one side leaves the other with the flow's bits as they were */
     vp_stream_free(cs);
     ck_assert_int_eq(vp_stream_scan(ss, " FLIP MARK", 10, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 6), 14);
+    ck_assert_int_eq(vpt_offset_of(&resp, 6), 14);
     ck_assert_int_eq(vp_stream_close(ss, eng.scratch), VP_OK);
     vp_stream_free(ss);
 }
@@ -147,13 +117,13 @@ END_TEST
 
 START_TEST(test_unlinked_streams_do_not_share)
 {
-    collected req = {0}, resp = {0};
+    vpt_events req, resp;
     vp_stream_t *cs, *ss;
-    open_pair(&req, &resp, &cs, &ss);
+    vpt_open_pair(&eng, 80, &req, &resp, &cs, &ss);
     ck_assert_int_eq(vp_stream_scan(cs, "LOGIN", 5, eng.scratch), VP_OK);
     ck_assert_int_eq(vp_stream_scan(ss, "evil", 4, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 2), -1);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 3), 4);
+    ck_assert_int_eq(vpt_offset_of(&resp, 2), -1);
+    ck_assert_int_eq(vpt_offset_of(&resp, 3), 4);
     vp_stream_free(cs);
     vp_stream_free(ss);
 }
@@ -163,17 +133,17 @@ END_TEST
  * the link merges what both sides had. */
 START_TEST(test_link_merges_bits)
 {
-    collected req = {0}, resp = {0};
+    vpt_events req, resp;
     vp_stream_t *cs, *ss;
-    open_pair(&req, &resp, &cs, &ss);
+    vpt_open_pair(&eng, 80, &req, &resp, &cs, &ss);
     ck_assert_int_eq(vp_stream_scan(ss, "LOGIN", 5, eng.scratch), VP_OK);
     ck_assert_int_eq(vp_stream_scan(cs, "FLIP", 4, eng.scratch), VP_OK);
     ck_assert_int_eq(vp_stream_link(cs, ss), VP_OK);
     ck_assert_int_eq(vp_stream_scan(cs, " evil MARK", 10, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&req.ev, 2), 9);
-    ck_assert_int_eq(vpt_offset_of(&req.ev, 6), 14);
+    ck_assert_int_eq(vpt_offset_of(&req, 2), 9);
+    ck_assert_int_eq(vpt_offset_of(&req, 6), 14);
     ck_assert_int_eq(vp_stream_scan(ss, " MARK", 5, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 6), 10);
+    ck_assert_int_eq(vpt_offset_of(&resp, 6), 10);
     vp_stream_free(ss);
     vp_stream_free(cs);
 }

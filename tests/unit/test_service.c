@@ -26,21 +26,9 @@ static void teardown(void)
     vpt_free(&eng);
 }
 
-/* Offset of rule `id` in a scan of `s` at every chunk size (they must agree);
- * -1 when it does not fire. */
 static int64_t fires_at(const char *s, vp_direction dir, uint32_t id)
 {
-    int64_t first = -2;
-    for (size_t k = 0; k < vpt_n_chunk_sizes; k++) {
-        vpt_events ev;
-        vpt_scan(&eng, 80, dir, s, strlen(s), vpt_chunk_sizes[k], &ev);
-        int64_t at = vpt_offset_of(&ev, id);
-        if (first == -2)
-            first = at;
-        ck_assert_msg(at == first, "rule %u on \"%s\": chunk %zu gives %lld, whole %lld", id, s,
-                      vpt_chunk_sizes[k], (long long)at, (long long)first);
-    }
-    return first;
+    return vpt_fires_at(&eng, 80, dir, s, strlen(s), id);
 }
 
 static const char *const methods[] = {
@@ -130,39 +118,25 @@ START_TEST(test_gaps)
 }
 END_TEST
 
-typedef struct collected {
-    vpt_events ev;
-} collected;
-
-static void collect(const vp_event_t *e, void *ctx)
-{
-    collected *c = ctx;
-    if (c->ev.n < VPT_MAX_EVENTS)
-        c->ev.ev[c->ev.n++] = *e;
-}
-
 /* Linked streams share recognition, as one flow does in Suricata. */
 START_TEST(test_linked_peer_recognises)
 {
-    collected req = {0}, resp = {0};
+    vpt_events req, resp;
     vp_stream_t *cs, *ss;
-    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, collect, &req,
-                                    &cs), VP_OK);
-    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_CLIENT, collect, &resp,
-                                    &ss), VP_OK);
+    vpt_open_pair(&eng, 80, &req, &resp, &cs, &ss);
     ck_assert_int_eq(vp_stream_link(cs, ss), VP_OK);
     /* an odd request: not HTTP by itself; the rule holds and waits */
     ck_assert_int_eq(vp_stream_scan(cs, "FOO /evil", 9, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&req.ev, 1), -1);
-    ck_assert_int_eq(vpt_offset_of(&req.ev, 2), 9);
+    ck_assert_int_eq(vpt_offset_of(&req, 1), -1);
+    ck_assert_int_eq(vpt_offset_of(&req, 2), 9);
     /* the response is HTTP; the request stream learns it at its next call */
     ck_assert_int_eq(vp_stream_scan(ss, "HTTP/1.1 400 Bad\r\n", 18, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&req.ev, 1), -1);
+    ck_assert_int_eq(vpt_offset_of(&req, 1), -1);
     ck_assert_int_eq(vp_stream_scan(cs, "\r\n", 2, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&req.ev, 1), 9);
+    ck_assert_int_eq(vpt_offset_of(&req, 1), 9);
     ck_assert_int_eq(vp_stream_close(cs, eng.scratch), VP_OK);
     ck_assert_int_eq(vp_stream_close(ss, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 4), 18);
+    ck_assert_int_eq(vpt_offset_of(&resp, 4), 18);
     vp_stream_free(cs);
     vp_stream_free(ss);
 }
@@ -171,20 +145,17 @@ END_TEST
 /* Unlinked, or linked to a stream that is not HTTP either: nothing. */
 START_TEST(test_peer_not_http)
 {
-    collected req = {0}, resp = {0};
+    vpt_events req, resp;
     vp_stream_t *cs, *ss;
-    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, collect, &req,
-                                    &cs), VP_OK);
-    ck_assert_int_eq(vp_stream_open(eng.engine, VP_PROTO_TCP, 80, VP_DIR_TO_CLIENT, collect, &resp,
-                                    &ss), VP_OK);
+    vpt_open_pair(&eng, 80, &req, &resp, &cs, &ss);
     ck_assert_int_eq(vp_stream_link(cs, ss), VP_OK);
     ck_assert_int_eq(vp_stream_scan(cs, "FOO /evil", 9, eng.scratch), VP_OK);
     ck_assert_int_eq(vp_stream_scan(ss, "SSH-2.0 evil", 12, eng.scratch), VP_OK);
     ck_assert_int_eq(vp_stream_close(cs, eng.scratch), VP_OK);
     ck_assert_int_eq(vp_stream_close(ss, eng.scratch), VP_OK);
-    ck_assert_int_eq(vpt_offset_of(&req.ev, 1), -1);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 1), -1);
-    ck_assert_int_eq(vpt_offset_of(&resp.ev, 2), 12);
+    ck_assert_int_eq(vpt_offset_of(&req, 1), -1);
+    ck_assert_int_eq(vpt_offset_of(&resp, 1), -1);
+    ck_assert_int_eq(vpt_offset_of(&resp, 2), 12);
     vp_stream_free(cs);
     vp_stream_free(ss);
 }

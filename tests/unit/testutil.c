@@ -67,11 +67,38 @@ void vpt_free(vpt_engine *t)
     memset(t, 0, sizeof(*t));
 }
 
-static void collect(const vp_event_t *ev, void *ctx)
+void vpt_collect(const vp_event_t *ev, void *ctx)
 {
     vpt_events *out = ctx;
     ck_assert_uint_lt(out->n, VPT_MAX_EVENTS);
     out->ev[out->n++] = *ev;
+}
+
+void vpt_open_pair(vpt_engine *t, uint16_t port, vpt_events *to_server, vpt_events *to_client,
+                   vp_stream_t **cs, vp_stream_t **ss)
+{
+    memset(to_server, 0, sizeof(*to_server));
+    memset(to_client, 0, sizeof(*to_client));
+    ck_assert_int_eq(vp_stream_open(t->engine, VP_PROTO_TCP, port, VP_DIR_TO_SERVER, vpt_collect,
+                                    to_server, cs), VP_OK);
+    ck_assert_int_eq(vp_stream_open(t->engine, VP_PROTO_TCP, port, VP_DIR_TO_CLIENT, vpt_collect,
+                                    to_client, ss), VP_OK);
+}
+
+int64_t vpt_fires_at(vpt_engine *t, uint16_t port, vp_direction dir, const void *data, size_t len,
+                     uint32_t id)
+{
+    int64_t first = -2;
+    for (size_t k = 0; k < vpt_n_chunk_sizes; k++) {
+        vpt_events ev;
+        vpt_scan(t, port, dir, data, len, vpt_chunk_sizes[k], &ev);
+        int64_t at = vpt_offset_of(&ev, id);
+        if (first == -2)
+            first = at;
+        ck_assert_msg(at == first, "rule %u: chunk %zu gives %lld, whole %lld", id,
+                      vpt_chunk_sizes[k], (long long)at, (long long)first);
+    }
+    return first;
 }
 
 static void scan_pieces(vpt_engine *t, vp_stream_t *s, const uint8_t *data, size_t len, size_t chunk)
@@ -89,7 +116,7 @@ vp_verdict vpt_scan(vpt_engine *t, uint16_t port, vp_direction dir, const void *
 {
     memset(out, 0, sizeof(*out));
     vp_stream_t *s;
-    ck_assert_int_eq(vp_stream_open(t->engine, VP_PROTO_TCP, port, dir, collect, out, &s), VP_OK);
+    ck_assert_int_eq(vp_stream_open(t->engine, VP_PROTO_TCP, port, dir, vpt_collect, out, &s), VP_OK);
     scan_pieces(t, s, data, len, chunk);
     ck_assert_int_eq(vp_stream_close(s, t->scratch), VP_OK);
     vp_verdict v = vp_stream_verdict(s);
@@ -103,7 +130,7 @@ vp_verdict vpt_scan_with_gaps(vpt_engine *t, const char *data, uint64_t gap_len,
     memset(out, 0, sizeof(*out));
     vp_stream_t *s;
     ck_assert_int_eq(
-        vp_stream_open(t->engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, collect, out, &s), VP_OK);
+        vp_stream_open(t->engine, VP_PROTO_TCP, 80, VP_DIR_TO_SERVER, vpt_collect, out, &s), VP_OK);
     const char *p = data;
     for (;;) {
         const char *tilde = strchr(p, '~');

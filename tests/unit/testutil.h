@@ -43,6 +43,17 @@ vp_verdict vpt_scan_with_gaps(vpt_engine *t, const char *data, uint64_t gap_len,
 /* Offset of the first event of rule `id`, or -1. */
 int64_t vpt_offset_of(const vpt_events *ev, uint32_t id);
 
+/* Event callback appending to the vpt_events at ctx (fails the test when full). */
+void vpt_collect(const vp_event_t *ev, void *ctx);
+/* Opens the two TCP streams of one flow to `port`, each collecting into its
+ * own vpt_events (zeroed here); they are not linked. */
+void vpt_open_pair(vpt_engine *t, uint16_t port, vpt_events *to_server, vpt_events *to_client,
+                   vp_stream_t **cs, vp_stream_t **ss);
+/* Offset of rule `id`'s first event on `data` as one stream, which must be
+ * the same at every chunk size (checked); -1 when it does not fire. */
+int64_t vpt_fires_at(vpt_engine *t, uint16_t port, vp_direction dir, const void *data, size_t len,
+                     uint32_t id);
+
 /* Chunk sizes every semantic test is run with (0 = whole). */
 extern const size_t vpt_chunk_sizes[];
 extern const size_t vpt_n_chunk_sizes;
