@@ -321,8 +321,12 @@ void vp_chain_release_held(vp_stream_t *s, uint64_t at)
         uint32_t c = plan->rule_chain_first[r];
         while (c < plan->rule_chain_first[r + 1] && vp_bit_get(s->chain_done, c))
             c++;
-        if (c == plan->rule_chain_first[r + 1])
+        if (c != plan->rule_chain_first[r + 1])
+            continue;
+        if (vp_flowbits_allow(s, r))
             fire(s, r, at, 1);
+        else
+            vp_bit_set(s->rule_wait, r); /* checked again at its next match */
     }
 }
 

@@ -310,7 +310,7 @@ void dc_gen_set(uint64_t seed, uint64_t index, dc_set *set)
     rng fbr = rng_of(seed, index, UINT64_C(1) << 42);
     for (size_t i = 0; set->n_rules > 1 && i < set->n_rules; i++) {
         dc_rule *r = &set->rules[i];
-        if (r->service_http || !chance(&fbr, 40))
+        if (!chance(&fbr, 40))
             continue;
         r->n_fb = (size_t)range(&fbr, 1, 2);
         int writes = 0;

@@ -25,7 +25,10 @@ static const char *rules =
     "  - {id: 8, name: uri after login, severity: low, action: detect,\n"
     "     flowbits: [{isset: web.login}], match: [{content: /admin, buffer: http.uri}]}\n"
     "  - {id: 9, name: web login, severity: low, action: detect, noalert: true,\n"
-    "     flowbits: [{set: web.login}], match: [{content: /LOGIN, buffer: http.uri}]}\n";
+    "     flowbits: [{set: web.login}], match: [{content: /LOGIN, buffer: http.uri}]}\n"
+    /* held for HTTP recognition, then still checked */
+    "  - {id: 10, name: GE after login, severity: low, action: detect, service: http,\n"
+    "     flowbits: [{isset: login}], match: [{content: GE, depth: 2}]}\n";
 
 static vpt_engine eng;
 
@@ -66,6 +69,14 @@ START_TEST(test_checked_again_at_later_matches)
     /* a later match outside the condition's window does not count */
     ck_assert_int_eq(fires_at("evil LOGIN evil", 7), -1);
     ck_assert_int_eq(fires_at("LOGIN evil", 7), -1); /* evil ends past depth 6 */
+}
+END_TEST
+
+/* A service rule held until the stream is recognised is checked when it
+ * is released (regression: release fired it without the check). */
+START_TEST(test_service_release_checks_bits)
+{
+    ck_assert_int_eq(fires_at("GET / HTTP/1.1\r\n\r\n", 10), -1);
 }
 END_TEST
 
@@ -203,6 +214,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_set_then_isset);
     tcase_add_test(tc, test_checked_again_at_later_matches);
     tcase_add_test(tc, test_unset_and_toggle);
+    tcase_add_test(tc, test_service_release_checks_bits);
     tcase_add_test(tc, test_noalert_verdict);
     tcase_add_test(tc, test_linked_streams_share_bits);
     tcase_add_test(tc, test_unlinked_streams_do_not_share);
