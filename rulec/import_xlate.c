@@ -2129,6 +2129,11 @@ static void relative_regexes(xstate *st)
             else if (j == h && p->is_regex && p->has_depth)
                 why = "relative pcre (/R) after a regex with depth";
         }
+        /* merge_chain writes literals and regexes; a byte_test's expression
+         * is the compiler's to build (which it does for the chains it builds) */
+        int has_bytetest = 0;
+        for (size_t j = h; j < i; j++)
+            has_bytetest |= r->conds[j].is_bytetest;
         if (why) {
             ISSUE(st, IMP_REJECT, "pcre", "%s", why);
             continue;
@@ -2147,6 +2152,12 @@ static void relative_regexes(xstate *st)
                   "depth, distance or within): the chain becomes one regex, and Hyperscan "
                   "repeats at most %d times",
                   (long long)bound, HS_MAX_REPEAT);
+            continue;
+        }
+        int must_merge = sc.kind == RX_ANCHORED || !compiler_builds_chain(r, h, i);
+        if (must_merge && has_bytetest) {
+            ISSUE(st, IMP_REJECT, "pcre", "relative pcre (/R) that would have to be merged "
+                                          "with a chain holding a byte_test");
             continue;
         }
         if (sc.kind == RX_ANCHORED) {

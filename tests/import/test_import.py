@@ -1073,6 +1073,12 @@ class Keywords(ImportTest):
         self.assertIn("byte_test", res.keywords(1, "reject"))
         res = self.one(R('byte_test:2,>,1,-1;'))
         self.assertEqual(res.status(1), "not-imported")
+        # regression (ASan): a relative pcre merged with its chain used to
+        # write the byte_test as a literal, reading past its bytes
+        res = self.one(R('content:"A"; byte_test:1,>,1,0,relative; content:"B"; distance:1; '
+                         'pcre:"/^C/R";'))
+        self.assertEqual(res.status(1), "not-imported")
+        self.assertIn("byte_test", " ".join(r for _, _, r in res.issues(1)))
 
     def test_bufferlen_snort3(self):
         m = self.match(R('http_uri; content:"x"; bufferlen:>100;'), dialect="snort3")
