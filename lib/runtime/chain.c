@@ -581,16 +581,18 @@ void vp_chain_on_match(vp_stream_t *s, vp_bufctx *cx, uint32_t atom, uint64_t en
     for (uint32_t r = b->atom_ref_first[atom]; r < b->atom_ref_first[atom + 1]; r++) {
         uint32_t ci = b->atom_refs[r];
         const vp_elem *el = &b->plan.elems[ci];
-        /* A relative element whose chain never started has nothing to do. */
-        if (el->kind == VP_EK_REL_POS && !el->early && !vp_bit_get(s->chain_started, el->chain))
-            continue;
         if (!elem_is_live(s, el)) {
+            /* a rule waiting on its flowbit checks is checked again at
+             * every match of its positive patterns */
             if (s->rule_wait && vp_bit_get(s->rule_wait, el->rule) &&
                 (el->kind == VP_EK_HEAD_POS || el->kind == VP_EK_REL_POS) &&
                 vp_bit_get(s->chain_done, el->chain) && passes_window(el, end))
                 rule_check(s, el->rule, map_raw(cx, end));
             continue;
         }
+        /* A relative element whose chain never started has nothing to do. */
+        if (el->kind == VP_EK_REL_POS && !el->early && !vp_bit_get(s->chain_started, el->chain))
+            continue;
         if (!passes_window(el, end))
             continue;
         if (s->engine->profile) {

@@ -26,6 +26,13 @@ static const char *rules =
     "     flowbits: [{isset: web.login}], match: [{content: /admin, buffer: http.uri}]}\n"
     "  - {id: 9, name: web login, severity: low, action: detect, noalert: true,\n"
     "     flowbits: [{set: web.login}], match: [{content: /LOGIN, buffer: http.uri}]}\n"
+    /* a regex head and a relative content: a later match of the content
+     * alone is a point to check again */
+    "  - {id: 11, name: xy seen, severity: low, action: detect, noalert: true, direction: any,\n"
+    "     flowbits: [{set: xy}], match: [{content: xy}]}\n"
+    "  - {id: 12, name: regex then a, severity: low, action: detect,\n"
+    "     flowbits: [{isset: xy}], match: [{regex: '(a|b)c?d', flags: i},\n"
+    "     {content: a, distance: -10, within: 15}]}\n"
     /* held for HTTP recognition, then still checked */
     "  - {id: 10, name: GE after login, severity: low, action: detect, service: http,\n"
     "     flowbits: [{isset: login}], match: [{content: GE, depth: 2}]}\n";
@@ -77,6 +84,16 @@ END_TEST
 START_TEST(test_service_release_checks_bits)
 {
     ck_assert_int_eq(fires_at("GET / HTTP/1.1\r\n\r\n", 10), -1);
+}
+END_TEST
+
+/* Regression (differential test, seed 14): the retry was skipped for a
+ * relative element whose chain had no state left. */
+START_TEST(test_retry_on_relative_element)
+{
+    ck_assert_int_eq(fires_at("aAd xy a", 12), 8);
+    ck_assert_int_eq(fires_at("aAd xy b", 12), -1);
+    ck_assert_int_eq(fires_at("xy aAd", 12), 6);
 }
 END_TEST
 
@@ -215,6 +232,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_checked_again_at_later_matches);
     tcase_add_test(tc, test_unset_and_toggle);
     tcase_add_test(tc, test_service_release_checks_bits);
+    tcase_add_test(tc, test_retry_on_relative_element);
     tcase_add_test(tc, test_noalert_verdict);
     tcase_add_test(tc, test_linked_streams_share_bits);
     tcase_add_test(tc, test_unlinked_streams_do_not_share);
