@@ -871,10 +871,10 @@ static void kw_int_field(xstate *st, const char *kw, const char *v, uint32_t *ou
 
 /* ------------------------------------------------------------ lengths */
 
-/* A condition on how long a buffer is (isdataat, and the length keywords
- * built from it).  It does not move the position that relative keywords
- * count from, so the last condition stays what it was. */
-static imp_cond *new_dataat(xstate *st, int k, const char *buffer, int64_t pos, int negate)
+/* A condition that does not move the position relative keywords count
+ * from (isdataat and the length keywords, byte_test): the last condition
+ * stays what it was.  Its bytes are "" and len is the caller's. */
+static imp_cond *new_test_cond(xstate *st, int k, const char *buffer)
 {
     int last = st->last_cond, last_content = st->last_content, sw = st->switched;
     imp_cond *c = new_cond(st, k);
@@ -882,10 +882,28 @@ static imp_cond *new_dataat(xstate *st, int k, const char *buffer, int64_t pos, 
     st->last_content = last_content;
     st->switched = sw;
     c->after_switch = sw;
-    c->is_dataat = 1;
-    c->len = 1;
     c->bytes = (uint8_t *)imp_xstrdup("");
     c->buffer = c->src_buffer = buffer;
+    return c;
+}
+
+/* Suricata puts isdataat and byte_test in the active sticky buffer; without one, a
+ * relative isdataat goes with the previous content (a legacy modifier's
+ * buffer).  Snort 3 inspects the cursor's buffer. */
+static const char *test_buffer(const xstate *st, int relative)
+{
+    if (relative && !st->sticky_set && st->last_cond >= 0 && st->ctx->dialect == IMP_SURICATA)
+        return st->r->conds[st->last_cond].buffer;
+    return st->cur;
+}
+
+/* A condition on how long a buffer is (isdataat, and the length keywords
+ * built from it). */
+static imp_cond *new_dataat(xstate *st, int k, const char *buffer, int64_t pos, int negate)
+{
+    imp_cond *c = new_test_cond(st, k, buffer);
+    c->is_dataat = 1;
+    c->len = 1;
     c->dataat = pos;
     c->negate = negate;
     return c;
@@ -925,13 +943,7 @@ static void kw_isdataat(xstate *st, size_t k, const char *v)
         return;
     }
     imp_strv_free(items, n);
-    /* Suricata puts isdataat in the active sticky buffer; without one, a
-     * relative isdataat goes with the previous content (a legacy modifier's
-     * buffer).  Snort 3 inspects the cursor's buffer. */
-    const char *buffer = st->cur;
-    if (relative && !st->sticky_set && st->last_cond >= 0 &&
-        st->ctx->dialect == IMP_SURICATA)
-        buffer = st->r->conds[st->last_cond].buffer;
+    const char *buffer = test_buffer(st, relative);
     if (relative && st->ctx->dialect == IMP_SURICATA) {
         if (x == 0) {
             if (negate)
@@ -1036,12 +1048,7 @@ static void kw_byte_test(xstate *st, size_t k, const char *v)
                                             "integer", skip_blanks(items[2]));
         else if (parse_position(st, "byte_test", skip_blanks(items[3]), &off, relative) == 0) {
             value = sv;
-            const char *buffer = st->cur;
-            if (relative && !st->sticky_set && st->last_cond >= 0 &&
-                st->ctx->dialect == IMP_SURICATA)
-                buffer = st->r->conds[st->last_cond].buffer;
-            imp_cond *c = new_dataat(st, (int)k, buffer, 0, 0);
-            c->is_dataat = 0;
+            imp_cond *c = new_test_cond(st, (int)k, test_buffer(st, relative));
             c->is_bytetest = 1;
             c->bt_bytes = (int)nbytes;
             c->bt_little = little;
@@ -1587,6 +1594,13 @@ static int regex_has_end_anchor(const imp_cond *c)
 /* Groups the conditions by buffer (chains stay contiguous), resolves relative
  * conditions that have nothing before them, and refuses what the language
  * cannot say. */
+/* A relative keyword with no match before it in its buffer (or, Snort 3,
+ * the first after a buffer was selected) counts from the buffer start. */
+static int counts_from_start(const xstate *st, const imp_cond *prev, const imp_cond *c)
+{
+    return prev == NULL || (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
+}
+
 static void arrange_conditions(xstate *st)
 {
     imp_rule *r = st->r;
@@ -1617,8 +1631,7 @@ static void arrange_conditions(xstate *st)
             if (c->is_dataat) {
                 /* isdataat does not move the position: it ends a chain, or
                  * stands alone (then after the chains of its buffer) */
-                int fresh = prev == NULL ||
-                            (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
+                int fresh = counts_from_start(st, prev, c);
                 if (c->relative && fresh)
                     c->relative = 0; /* from the buffer start: the same position */
                 if (!c->relative) {
@@ -1643,8 +1656,7 @@ static void arrange_conditions(xstate *st)
                 continue;
             }
             if (c->is_bytetest) {
-                int fresh = prev == NULL ||
-                            (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
+                int fresh = counts_from_start(st, prev, c);
                 if (!c->relative || fresh) { /* from the buffer start: an absolute window */
                     if (c->bt_off < 0) {
                         ISSUE(st, IMP_REJECT, "byte_test", "byte_test before the start of the "
@@ -1674,8 +1686,7 @@ static void arrange_conditions(xstate *st)
                 out[k++] = *c;
                 continue;
             }
-            if (shift && c->relative && !(prev == NULL ||
-                                          (st->ctx->dialect == IMP_SNORT3 && c->after_switch))) {
+            if (shift && c->relative && !counts_from_start(st, prev, c)) {
                 /* count from the last byte_test's end instead of prev's */
                 c->distance = (c->has_distance ? c->distance : 0) - shift;
                 c->has_distance = 1;
@@ -1687,8 +1698,7 @@ static void arrange_conditions(xstate *st)
             }
             check_positions(st, c);
             if (c->relative) {
-                int fresh = prev == NULL ||
-                            (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
+                int fresh = counts_from_start(st, prev, c);
                 if (fresh && c->is_regex && !b && !prev && st->ctx->dialect == IMP_SURICATA) {
                     ISSUE(st, IMP_REJECT, "pcre", "pcre /R with no preceding match on the raw "
                                                   "payload (Suricata refuses the rule)");

@@ -244,7 +244,8 @@ int vp_bseqs_literal(vp_bseqs *out, const uint8_t *bytes, size_t n, int nocase)
     return rc;
 }
 
-int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, long at_signed, size_t *grown_front)
+int vp_bseqs_and_at(const vp_bseqs *s, const vp_bseqs *t, long at_signed, vp_bseqs *out,
+                    size_t *grown_front)
 {
     if (at_signed < -(long)VP_BSEQ_MAX_LEN || at_signed > (long)VP_BSEQ_MAX_LEN)
         return 1;
@@ -285,8 +286,7 @@ int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, long at_signed, size_t *grow
         vp_bseqs_free(&r);
         return 1;
     }
-    vp_bseqs_free(s);
-    *s = r;
+    *out = r;
     return 0;
 }
 

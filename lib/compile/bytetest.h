@@ -51,12 +51,13 @@ typedef struct vp_bseqs {
 int vp_bseqs_bytetest(vp_bseqs *out, unsigned n, int little, int op, uint64_t value);
 /* The bytes of a literal (ASCII letters in both cases with nocase). */
 int vp_bseqs_literal(vp_bseqs *out, const uint8_t *bytes, size_t n, int nocase);
-/* Constrains s further: the strings of t must be found at position `at` of
- * it, s growing at the end when t reaches past it and at the start when at
- * is negative (*grown_front: by how many bytes).  Returns 0, 1 when nothing
- * is left or a bound above would be exceeded (s unchanged), -1 OOM (s
- * unchanged). */
-int vp_bseqs_and_at(vp_bseqs *s, const vp_bseqs *t, long at, size_t *grown_front);
+/* The strings of s that also hold the strings of t at position `at` of
+ * them, into *out: s grown at the end when t reaches past it, and at the
+ * start when at is negative (*grown_front: by how many bytes).  Returns 0,
+ * 1 when nothing is left or a bound above would be exceeded, -1 OOM (*out
+ * is set on 0 only). */
+int vp_bseqs_and_at(const vp_bseqs *s, const vp_bseqs *t, long at, vp_bseqs *out,
+                    size_t *grown_front);
 /* The expression matching exactly the strings of s, malloc'd; NULL on OOM. */
 char *vp_bseqs_expr(const vp_bseqs *s);
 void vp_bseqs_free(vp_bseqs *s);

@@ -441,97 +441,69 @@ static int bt_seqs_of(const vp_src_cond *c, vp_bseqs *out)
     return vp_bseqs_literal(out, c->bytes, c->len, (c->flags & VP_C_NOCASE) != 0);
 }
 
-/* The condition's own atom expression when it can be made cheaper, NULL
- * otherwise; fills the model condition's position fields when it does.
- * -1 on OOM. */
-static int bt_atom(const vp_src_rule *r, size_t k, bt_chain *ch, int32_t distance, char **expr,
-                   uint32_t *aflags, vp_mcond *mc)
+/* A byte_test pinned at place P: anchored, `\A`, P bytes, the test. */
+static int bt_pinned_at_place(const vp_src_cond *c)
+{
+    uint32_t pos = c->flags & (VP_C_RELATIVE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH);
+    return c->is_bytetest && pos == (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH) && c->depth == c->len &&
+           c->offset <= 65535;
+}
+
+static char *bt_anchored_expr(const vp_src_cond *c)
+{
+    const char *test = (const char *)c->bytes;
+    size_t n = strlen(test) + 48;
+    char *e = malloc(n);
+    if (e && c->offset)
+        snprintf(e, n, "\\A[\\x00-\\xff]{%u}(?:%s)", (unsigned)c->offset, test);
+    else if (e)
+        snprintf(e, n, "\\A(?:%s)", test);
+    return e;
+}
+
+/* Combines byte_test k, pinned after the previous condition, with that
+ * condition's strings (ch->prev) into *out, and fills the model condition's
+ * position fields and ch->adjust.  1 combined, 0 not, -1 OOM. */
+static int bt_combine(const vp_src_rule *r, size_t k, bt_chain *ch, int32_t distance,
+                      vp_bseqs *out, vp_mcond *mc)
 {
     const vp_src_cond *c = &r->conds[k];
-    *expr = NULL;
-    if (!c->is_bytetest)
-        return 0;
-    uint32_t pos = c->flags & (VP_C_RELATIVE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH);
-    if (pos == (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH) && c->depth == c->len && c->offset <= 65535) {
-        char *plain = strdup((const char *)c->bytes);
-        size_t n = plain ? strlen(plain) + 48 : 0;
-        *expr = plain ? malloc(n) : NULL;
-        if (*expr && c->offset)
-            snprintf(*expr, n, "\\A[\\x00-\\xff]{%u}(?:%s)", (unsigned)c->offset, plain);
-        else if (*expr)
-            snprintf(*expr, n, "\\A(?:%s)", plain);
-        free(plain);
-        if (!*expr)
-            return -1;
-        *aflags = VP_A_START_ANCHORED | (c->flags & VP_BUF_MASK);
-        return 0;
-    }
-    if ((c->flags & VP_C_HAS_OFFSET) || (c->flags & VP_C_HAS_DEPTH) ||
+    if (!c->is_bytetest || (c->flags & (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH)) ||
         !(c->flags & VP_C_HAS_WITHIN) || c->within != c->len || !ch->have_prev || k == 0 ||
         (r->conds[k - 1].flags & VP_C_NEGATE) ||
         VP_BUF_OF(r->conds[k - 1].flags) != VP_BUF_OF(c->flags))
         return 0;
-    int64_t at = (int64_t)ch->prev.len + distance; /* may be before prev's start */
-    size_t front = 0;
-    vp_bseqs t, f = {0, 0, NULL};
+    vp_bseqs t;
     int rc = vp_bseqs_bytetest(&t, (unsigned)c->len, c->bt_little, c->bt_op, c->bt_value);
-    if (rc == 0) {
-        f.len = ch->prev.len;
-        f.count = ch->prev.count;
-        f.v = malloc(f.len * f.count * sizeof(vp_bclass));
-        rc = f.v ? 0 : -1;
-        if (f.v)
-            memcpy(f.v, ch->prev.v, f.len * f.count * sizeof(vp_bclass));
-    }
-    if (rc == 0)
-        rc = vp_bseqs_and_at(&f, &t, (long)at, &front);
+    size_t front = 0;
+    if (rc == 0) /* its first byte may be before prev's start */
+        rc = vp_bseqs_and_at(&ch->prev, &t, (long)ch->prev.len + distance, out, &front);
     vp_bseqs_free(&t);
-    if (rc == 0) {
-        *expr = vp_bseqs_expr(&f);
-        if (!*expr)
-            rc = -1;
-    }
-    /* an isdataat after it cannot count from before the combined end */
-    int64_t start_chk = -(int64_t)ch->prev.len - (int64_t)front;
-    if (rc == 0 && k + 1 < r->n_conds && r->conds[k + 1].is_anybyte &&
-        (r->conds[k + 1].flags & VP_C_RELATIVE) &&
-        distance + (int64_t)c->len < start_chk + (int64_t)f.len)
-        rc = 1;
-    if (rc != 0) {
-        free(*expr);
-        *expr = NULL;
-        vp_bseqs_free(&f);
+    if (rc != 0)
         return rc < 0 ? -1 : 0;
-    }
-    *aflags = c->flags & VP_BUF_MASK;
-    /* the combined match starts `front` bytes before prev's */
+    /* the combined match starts `front` bytes before prev's; the byte_test
+     * ends at prev end + distance + n, the combined match at prev end +
+     * start + out->len: the next relative condition counts from the former */
     int64_t start = -(int64_t)ch->prev.len - (int64_t)front;
+    int64_t adjust = distance + (int64_t)c->len - (start + (int64_t)out->len);
+    /* an isdataat after it cannot count from before the combined end */
+    if (adjust < 0 && k + 1 < r->n_conds && r->conds[k + 1].is_anybyte &&
+        (r->conds[k + 1].flags & VP_C_RELATIVE)) {
+        vp_bseqs_free(out);
+        return 0;
+    }
+    ch->adjust = (int32_t)adjust;
     mc->flags = (c->flags & (VP_C_NEGATE | VP_BUF_MASK)) | VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN;
     mc->offset = mc->depth = 0;
     mc->distance = (int32_t)start;
-    mc->within = (uint32_t)f.len;
-    mc->length = (uint32_t)f.len;
-    /* the byte_test ends at prev end + distance + n, the combined match at
-     * prev end + start + f.len: the next relative condition counts from
-     * the former */
-    ch->adjust = (int32_t)(distance + (int64_t)c->len - (start + (int64_t)f.len));
-    if (!(c->flags & VP_C_NEGATE)) {
-        vp_bseqs_free(&ch->prev);
-        ch->prev = f;
-        ch->have_prev = 2; /* set: do not replace below */
-    } else {
-        vp_bseqs_free(&f);
-    }
-    return 0;
+    mc->within = (uint32_t)out->len;
+    mc->length = (uint32_t)out->len;
+    return 1;
 }
 
 /* What the next condition may be combined with: this one's strings. */
-static int bt_chain_next(const vp_src_cond *c, bt_chain *ch, int combined)
+static int bt_chain_next(const vp_src_cond *c, bt_chain *ch)
 {
-    if (combined && ch->have_prev == 2) {
-        ch->have_prev = 1;
-        return 0;
-    }
     vp_bseqs_free(&ch->prev);
     ch->have_prev = 0;
     if ((c->flags & VP_C_NEGATE) || c->is_regex || c->is_anybyte || c->is_anomaly ||
@@ -607,17 +579,30 @@ static void add_rule(builder *b, const vp_src_rule *r)
         ch.adjust = 0;
         vp_mcond own_mc;
         memset(&own_mc, 0, sizeof(own_mc));
+        vp_bseqs merged = {0, 0, NULL};
         char *own = NULL;
-        uint32_t own_flags = 0;
-        if (bt_atom(r, k, &ch, distance, &own, &own_flags, &own_mc) < 0) {
-            vp_bseqs_free(&ch.prev);
-            b->oom = 1;
-            return;
+        uint32_t own_flags = c->flags & VP_BUF_MASK;
+        int combined = 0;
+        if (bt_pinned_at_place(c)) {
+            own = bt_anchored_expr(c);
+            own_flags |= VP_A_START_ANCHORED;
+        } else {
+            combined = bt_combine(r, k, &ch, distance, &merged, &own_mc);
+            if (combined == 1)
+                own = vp_bseqs_expr(&merged);
         }
-        int combined = own && own_mc.length != 0;
-        int64_t atom = atom_intern(b, r, k, own, own_flags);
+        int oom = combined < 0 || ((bt_pinned_at_place(c) || combined) && !own);
+        int64_t atom = oom ? -1 : atom_intern(b, r, k, own, own_flags);
         GROW(m->conds, m->n_conds, b->cap_conds, b->oom);
-        if (atom < 0 || b->oom || bt_chain_next(c, &ch, combined) < 0) {
+        if (!oom && combined && !(c->flags & VP_C_NEGATE)) { /* the next may extend it */
+            vp_bseqs_free(&ch.prev);
+            ch.prev = merged;
+            ch.have_prev = 1;
+        } else {
+            vp_bseqs_free(&merged);
+            oom = oom || bt_chain_next(c, &ch) < 0;
+        }
+        if (oom || atom < 0 || b->oom) {
             vp_bseqs_free(&ch.prev);
             b->oom = 1;
             return;

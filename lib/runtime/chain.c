@@ -311,23 +311,13 @@ static void rule_check(vp_stream_t *s, uint32_t rule, uint64_t raw)
         fire(s, rule, at, 1);
 }
 
+/* rule_check decides each held rule again, flowbit checks included; it
+ * returns at once for rules whose conditions do not all hold yet. */
 void vp_chain_release_held(vp_stream_t *s, uint64_t at)
 {
-    const vp_chainplan *plan = &s->bundle->plan;
-    for (uint32_t r = 0; r < s->bundle->m.n_rules; r++) {
-        if (s->bundle->m.rules[r].service == VP_SERVICE_ANY || vp_bit_get(s->rule_done, r) ||
-            vp_bit_get(s->rule_off, r))
-            continue;
-        uint32_t c = plan->rule_chain_first[r];
-        while (c < plan->rule_chain_first[r + 1] && vp_bit_get(s->chain_done, c))
-            c++;
-        if (c != plan->rule_chain_first[r + 1])
-            continue;
-        if (vp_flowbits_allow(s, r))
-            fire(s, r, at, 1);
-        else
-            vp_bit_set(s->rule_wait, r); /* checked again at its next match */
-    }
+    for (uint32_t r = 0; r < s->bundle->m.n_rules; r++)
+        if (s->bundle->m.rules[r].service != VP_SERVICE_ANY)
+            rule_check(s, r, at);
 }
 
 static void chain_complete(vp_stream_t *s, vp_bufctx *cx, uint32_t chain, uint64_t at)

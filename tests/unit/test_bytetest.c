@@ -248,6 +248,12 @@ START_TEST(test_in_rules)
     ck_assert_int_eq(fires_at(&e, "0202786e2d2d5151", 8), 7);
     ck_assert_int_eq(fires_at(&e, "0202786e2d2d2d51", 8), -1); /* Q one too far */
     ck_assert_int_eq(fires_at(&e, "00000080", 7), 4);
+    /* documented limit: anchored, so not found after a gap */
+    vpt_events ev;
+    vpt_scan_with_gaps(&e, "abc\xff", 1, 0, &ev);
+    ck_assert_int_eq(vpt_offset_of(&ev, 7), 4);
+    vpt_scan_with_gaps(&e, "ab~\xff", 1, 0, &ev);
+    ck_assert_int_eq(vpt_offset_of(&ev, 7), -1);
     ck_assert_int_eq(fires_at(&e, "0000007f80", 7), -1);
     vpt_free(&e);
 }

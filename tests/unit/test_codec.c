@@ -955,20 +955,30 @@ END_TEST
 
 /* ---------------------------------------------------------------- services */
 
+/* Encodes m, decodes it back and checks nothing changed; returns the bytes. */
+static blob round_trip(const vp_model *m)
+{
+    vp_model back;
+    blob b = encode_model(m);
+    int64_t off = -1;
+    char msg[256];
+    ck_assert_msg(vp_bundle_decode(b.p, b.len, &back, msg, sizeof msg, &off) == VP_OK, "%s", msg);
+    assert_models_equal(m, &back);
+    vp_model_free(&back);
+    return b;
+}
+
 /* A service rule keeps its service through a round trip, and may not have a
  * condition on an HTTP buffer (the error names that condition's flags). */
 START_TEST(test_service_rules)
 {
-    vp_model m, back;
+    vp_model m;
     build_model(&m);
     m.rules[1].service = VP_SERVICE_HTTP;
-    blob b = encode_model(&m);
+    blob b = round_trip(&m);
+    free(b.p);
     int64_t off = -1;
     char msg[256];
-    ck_assert_int_eq(vp_bundle_decode(b.p, b.len, &back, msg, sizeof msg, &off), VP_OK);
-    assert_models_equal(&m, &back);
-    vp_model_free(&back);
-    free(b.p);
 
     uint32_t c = m.rules[1].cond_first + 1;
     m.conds[c].flags |= (uint32_t)VP_BUF_HEADER << VP_BUF_SHIFT;
@@ -1039,14 +1049,11 @@ static const fb_case fb_cases[] = {
 
 START_TEST(test_flowbits_round_trip)
 {
-    vp_model m, back;
+    vp_model m;
     flowbits_model(&m);
-    blob b = encode_model(&m);
+    blob b = round_trip(&m);
     int64_t off = -1;
     char msg[256];
-    ck_assert_int_eq(vp_bundle_decode(b.p, b.len, &back, msg, sizeof msg, &off), VP_OK);
-    assert_models_equal(&m, &back);
-    vp_model_free(&back);
     /* reserved bits of the service byte */
     size_t at = sect_off(&b, VP_SECT_RULES) + RULE(1, 9);
     b.p[at] |= 0x20;
