@@ -94,6 +94,23 @@ typedef enum vp_service {
 typedef enum vp_severity {
     VP_SEV_LOW = 1, VP_SEV_MEDIUM = 2, VP_SEV_HIGH = 3, VP_SEV_CRITICAL = 4
 } vp_severity;
+/** How a rule's events are thinned out per tracked host and period (rule
+ *  field `threshold`); applied by the host with vp_alert_filter, see
+ *  docs/rule-format.md, "Thresholds". */
+typedef enum vp_threshold_type {
+    VP_THRESHOLD_NONE = 0,
+    VP_THRESHOLD_LIMIT = 1,     /**< the first `count` events of a period */
+    VP_THRESHOLD_THRESHOLD = 2, /**< every `count`-th event of a period */
+    VP_THRESHOLD_BOTH = 3,      /**< the `count`-th event of a period only */
+    VP_THRESHOLD_DETECTION_FILTER = 4 /**< every event after the `count`-th of a period */
+} vp_threshold_type;
+/** What a threshold counts events per. */
+typedef enum vp_track {
+    VP_TRACK_BY_SRC = 1,   /**< the sender of the stream the event came from */
+    VP_TRACK_BY_DST = 2,   /**< its receiver */
+    VP_TRACK_BY_BOTH = 3,  /**< the pair of addresses, either way round */
+    VP_TRACK_BY_RULE = 4   /**< the rule alone */
+} vp_track;
 
 /** Mode bits in vp_rule_info_t.modes. */
 #define VP_MODE_BIT(m) (1u << (unsigned)(m))
@@ -202,6 +219,10 @@ typedef struct vp_rule_info {
     vp_service service;            /**< since 1.4 bundles; VP_SERVICE_ANY before */
     int noalert;                   /**< 1: fires without events (flowbits setters) */
     size_t flowbit_count;          /**< flowbit operations (set, isset, ...) */
+    vp_threshold_type threshold_type; /**< since 1.6 bundles; NONE: every event counts */
+    vp_track threshold_track;
+    uint32_t threshold_count;
+    uint32_t threshold_seconds;
 } vp_rule_info_t;
 
 /** Metadata of the rule at index 0..count-1 (bundle order). */
@@ -348,6 +369,52 @@ VP_API vp_status vp_scan_datagram(const vp_engine_t *engine, vp_proto proto, uin
                                   vp_direction direction, const void *data, size_t len,
                                   vp_scratch_t *scratch, vp_event_cb cb, void *ctx,
                                   vp_verdict *verdict);
+
+/* ------------------------------------------------------------ alert filter */
+
+/** Applies rules' `threshold` fields to events.  The library sees streams,
+ *  not addresses or time, so the host that has both decides here whether an
+ *  event is reported to the console.  The verdict is never filtered.  A filter
+ *  keeps its own copy of the thresholds (the bundle may be freed) and a table
+ *  of at most `max_entries` tracked (rule, host) pairs, allocated at creation;
+ *  when no slot is free an event is reported and counted as untracked.  One
+ *  thread at a time.  See docs/api.md, "Alert thresholds". */
+typedef struct vp_alert_filter vp_alert_filter_t;
+
+/** An IPv4 (family 4, bytes[0..3]) or IPv6 (family 6) address. */
+typedef struct vp_address {
+    uint8_t family;
+    uint8_t bytes[16];
+} vp_address_t;
+
+/** max_entries 0 gives 16384; at most 2^24. */
+VP_API vp_status vp_alert_filter_create(const vp_bundle_t *bundle, size_t max_entries,
+                                        vp_alert_filter_t **out, vp_error_t **err);
+VP_API void vp_alert_filter_free(vp_alert_filter_t *filter);
+/** Forgets every tracked period (counters stay), e.g. between captures. */
+VP_API void vp_alert_filter_reset(vp_alert_filter_t *filter);
+/** Sets *report to 1 when the event is to be reported, else 0.  `src` sends
+ *  the bytes of the stream the event came from, `dst` receives them; either
+ *  may be NULL when the rule's track does not use it.  `time_s` is the
+ *  event's time in seconds (a capture's clock or the wall clock); a time
+ *  before a period's start counts as inside it.  Events of rules without a
+ *  threshold, or unknown to the bundle, are always reported. */
+VP_API vp_status vp_alert_filter_check(vp_alert_filter_t *filter, const vp_event_t *event,
+                                       const vp_address_t *src, const vp_address_t *dst,
+                                       uint64_t time_s, int *report);
+
+/** Counters; set `size` to sizeof(vp_alert_filter_stats_t) first. */
+typedef struct vp_alert_filter_stats {
+    size_t size;
+    uint64_t checked;      /**< events given to check */
+    uint64_t suppressed;   /**< of them, not to be reported */
+    uint64_t untracked;    /**< reported because the table had no free slot */
+    size_t entries;        /**< (rule, host) pairs tracked now */
+    size_t capacity;       /**< max_entries */
+} vp_alert_filter_stats_t;
+
+VP_API vp_status vp_alert_filter_stats(const vp_alert_filter_t *filter,
+                                       vp_alert_filter_stats_t *stats);
 
 #ifdef __cplusplus
 }

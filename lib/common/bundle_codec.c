@@ -40,6 +40,7 @@ static const char *const section_names[VP_SECT_LAST_KNOWN + 1] = {
     [VP_SECT_HS_DB_VARIANTS] = "HS_DB_VARIANTS",
     [VP_SECT_HS_BUFFER_DBS] = "HS_BUFFER_DBS",
     [VP_SECT_FLOWBITS] = "FLOWBITS",
+    [VP_SECT_THRESHOLDS] = "THRESHOLDS",
 };
 
 const char *vp_bundle_section_name(uint32_t type)
@@ -166,7 +167,8 @@ static void enc_rule(vp_writer *w, const vp_mrule *r)
     vp_put_u8(w, r->direction);
     vp_put_u8(w, r->modes);
     vp_put_u8(w, (uint8_t)(r->service | (r->flags & VP_R_NOALERT ? VP_RULE_NOALERT_BIT : 0) |
-                           (r->flags & VP_R_FLOWBITS ? VP_RULE_FLOWBITS_BIT : 0)));
+                           (r->flags & VP_R_FLOWBITS ? VP_RULE_FLOWBITS_BIT : 0) |
+                           (r->flags & VP_R_THRESHOLD ? VP_RULE_THRESHOLD_BIT : 0)));
     vp_put_u16(w, (uint16_t)r->cvss10);
     vp_put_u32(w, r->name);
     vp_put_u32(w, r->description);
@@ -205,23 +207,54 @@ static void enc_flowbits(vp_writer *w, const vp_model *m)
     }
 }
 
-/* Emission order: small metadata first, the big opaque database last. */
-static const struct {
+static void enc_thresholds(vp_writer *w, const vp_model *m)
+{
+    put_array_header(w, m->n_thresholds);
+    for (size_t i = 0; i < m->n_thresholds; i++) {
+        const vp_mthreshold *t = &m->thresholds[i];
+        vp_put_u32(w, t->rule);
+        vp_put_u8(w, t->type);
+        vp_put_u8(w, t->track);
+        vp_put_zeros(w, 2);
+        vp_put_u32(w, t->count);
+        vp_put_u32(w, t->seconds);
+    }
+}
+
+typedef struct section_emitter {
     uint32_t type;
     void (*emit)(vp_writer *, const vp_model *);
-} enc_order[] = {
+} section_emitter;
+
+/* Emission order: small metadata first, the big opaque database last. */
+static const section_emitter enc_order[] = {
     { VP_SECT_META, enc_meta },       { VP_SECT_STRINGS, enc_strings },
     { VP_SECT_STRLIST, enc_strlist }, { VP_SECT_PORTS, enc_ports },
     { VP_SECT_ATOMS, enc_atoms },     { VP_SECT_CONDS, enc_conds },
     { VP_SECT_RULES, enc_rules },     { VP_SECT_HS_STREAM_DB, enc_hsdb },
 };
 
+/* The standard sections, then the optional ones this model needs: a bundle
+ * without flowbits or thresholds stays as older versions wrote it. */
+static size_t model_sections(const vp_model *m, section_emitter out[VP_BUNDLE_MAX_SECTIONS])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ARRAY_LEN(enc_order); i++)
+        out[n++] = enc_order[i];
+    if (m->n_flowbits)
+        out[n++] = (section_emitter){ VP_SECT_FLOWBITS, enc_flowbits };
+    if (m->n_thresholds)
+        out[n++] = (section_emitter){ VP_SECT_THRESHOLDS, enc_thresholds };
+    return n;
+}
+
 /* The format stores counts and string offsets as u32. */
 static int model_fits(const vp_model *m)
 {
     return m->strings_len <= UINT32_MAX && m->n_strlist <= UINT32_MAX &&
            m->n_ports <= UINT32_MAX && m->n_atoms <= UINT32_MAX &&
-           m->n_conds <= UINT32_MAX && m->n_rules <= UINT32_MAX && m->n_flowbits <= UINT32_MAX;
+           m->n_conds <= UINT32_MAX && m->n_rules <= UINT32_MAX && m->n_flowbits <= UINT32_MAX &&
+           m->n_thresholds <= UINT32_MAX;
 }
 
 static void pad_to_align(vp_writer *w)
@@ -265,9 +298,11 @@ int vp_bundle_encode_ex(const vp_model *m, const vp_bundle_extra *extra, size_t 
         return -1;
     *out = NULL;
     *len = 0;
-    /* FLOWBITS only when some rule has flowbits: other bundles stay as before. */
-    size_t N = ARRAY_LEN(enc_order) + (m && m->n_flowbits ? 1 : 0);
-    if (!m || !model_fits(m) || n_extra > VP_BUNDLE_MAX_SECTIONS - N || (n_extra && !extra))
+    if (!m || !model_fits(m))
+        return -1;
+    section_emitter own[VP_BUNDLE_MAX_SECTIONS];
+    size_t N = model_sections(m, own);
+    if (n_extra > VP_BUNDLE_MAX_SECTIONS - N || (n_extra && !extra))
         return -1;
 
     size_t count = N + n_extra;
@@ -277,10 +312,8 @@ int vp_bundle_encode_ex(const vp_model *m, const vp_bundle_extra *extra, size_t 
     for (size_t i = 0; i < count; i++) {
         pad_to_align(&w);
         off[i] = w.len;
-        if (i < ARRAY_LEN(enc_order))
-            enc_order[i].emit(&w, m);
-        else if (i < N)
-            enc_flowbits(&w, m);
+        if (i < N)
+            own[i].emit(&w, m);
         else
             vp_put_bytes(&w, extra[i - N].data, extra[i - N].size);
         size[i] = w.len - off[i];
@@ -292,9 +325,7 @@ int vp_bundle_encode_ex(const vp_model *m, const vp_bundle_extra *extra, size_t 
     }
     for (size_t i = 0; i < count; i++)
         write_entry(w.buf + VP_BUNDLE_HEADER_SIZE + i * VP_BUNDLE_ENTRY_SIZE,
-                    i < ARRAY_LEN(enc_order) ? enc_order[i].type
-                    : i < N                  ? VP_SECT_FLOWBITS
-                                             : extra[i - N].type,
+                    i < N ? own[i].type : extra[i - N].type,
                     w.buf, off[i], size[i]);
     write_header(w.buf, m->serial, (uint32_t)count, w.len);
     *out = w.buf;
@@ -946,7 +977,8 @@ static uint8_t read_rule(vp_reader *r, vp_mrule *u)
     uint8_t sb = vp_get_u8(r);
     u->service = sb & VP_RULE_SERVICE_MASK;
     u->flags = (uint8_t)((sb & VP_RULE_NOALERT_BIT ? VP_R_NOALERT : 0) |
-                         (sb & VP_RULE_FLOWBITS_BIT ? VP_R_FLOWBITS : 0));
+                         (sb & VP_RULE_FLOWBITS_BIT ? VP_R_FLOWBITS : 0) |
+                         (sb & VP_RULE_THRESHOLD_BIT ? VP_R_THRESHOLD : 0));
     u->cvss10 = (int16_t)vp_get_u16(r);
     u->name = vp_get_u32(r);
     u->description = vp_get_u32(r);
@@ -955,7 +987,8 @@ static uint8_t read_rule(vp_reader *r, vp_mrule *u)
                            &u->cond_first, &u->cond_count };
     for (size_t j = 0; j < ARRAY_LEN(ranges); j++)
         *ranges[j] = vp_get_u32(r);
-    return sb & (uint8_t)~(VP_RULE_SERVICE_MASK | VP_RULE_NOALERT_BIT | VP_RULE_FLOWBITS_BIT);
+    return sb & (uint8_t)~(VP_RULE_SERVICE_MASK | VP_RULE_NOALERT_BIT | VP_RULE_FLOWBITS_BIT |
+                           VP_RULE_THRESHOLD_BIT);
 }
 
 static vp_status check_rule_enums(const dec *c, size_t i, const vp_mrule *u, uint8_t reserved,
@@ -1252,11 +1285,93 @@ static vp_status dec_flowbits(dec *c)
     return st;
 }
 
+/* The THRESHOLDS record at `at`, checked against RULES. */
+static vp_status check_threshold(const dec *c, size_t i, const vp_mthreshold *t, int64_t prev_rule,
+                                 uint16_t reserved, uint64_t at)
+{
+    const errsink *e = c->e;
+    int64_t a = (int64_t)at;
+    if (t->rule >= c->m->n_rules)
+        return fail(e, VP_E_BUNDLE_FORMAT, a, "THRESHOLDS[%zu]: rule %" PRIu32 " out of range", i,
+                    t->rule);
+    if ((int64_t)t->rule <= prev_rule)
+        return fail(e, VP_E_BUNDLE_FORMAT, a,
+                    "THRESHOLDS[%zu]: records are not in strictly increasing rule order", i);
+    const vp_mrule *u = &c->m->rules[t->rule];
+    if (!(u->flags & VP_R_THRESHOLD))
+        return fail(e, VP_E_BUNDLE_FORMAT, a,
+                    "THRESHOLDS[%zu]: rule %" PRIu32 " does not have the threshold flag", i,
+                    t->rule);
+    if (t->type < VP_THRESHOLD_LIMIT || t->type > VP_THRESHOLD_DETECTION_FILTER)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 4, "THRESHOLDS[%zu]: unknown type %u", i, t->type);
+    if (t->track < VP_TRACK_BY_SRC || t->track > VP_TRACK_BY_RULE)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 5, "THRESHOLDS[%zu]: unknown track %u", i,
+                    t->track);
+    if (reserved)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 6, "THRESHOLDS[%zu]: reserved bytes are not zero",
+                    i);
+    if (t->count == 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 8, "THRESHOLDS[%zu]: count 0", i);
+    if (t->seconds == 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 12, "THRESHOLDS[%zu]: seconds 0", i);
+    /* the verdict of a block rule never waits for other streams */
+    if (u->action == VP_ACTION_BLOCK && t->type != VP_THRESHOLD_LIMIT)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 4,
+                    "THRESHOLDS[%zu]: a block rule's threshold must be of type limit", i);
+    if (u->flags & VP_R_NOALERT)
+        return fail(e, VP_E_BUNDLE_FORMAT, a,
+                    "THRESHOLDS[%zu]: rule %" PRIu32 " is noalert and has no events to filter",
+                    i, t->rule);
+    return VP_OK;
+}
+
+/* THRESHOLDS (optional): one record for exactly the rules with the flag. */
+static vp_status dec_thresholds(dec *c)
+{
+    size_t n = 0;
+    uint64_t base = 0;
+    vp_reader r;
+    vp_status st = VP_OK;
+    if (has_section(c, VP_SECT_THRESHOLDS)) {
+        st = open_array(c, VP_SECT_THRESHOLDS, VP_BUNDLE_THRESHOLD_REC, &r, &n, &base);
+        if (st)
+            return st;
+        int ok;
+        c->m->thresholds = alloc_array(n, sizeof *c->m->thresholds, &ok);
+        if (!ok)
+            return nomem(c, VP_SECT_THRESHOLDS);
+        c->m->n_thresholds = n;
+    }
+    int64_t prev = -1;
+    for (size_t i = 0; i < n && !st; i++) {
+        vp_mthreshold *t = &c->m->thresholds[i];
+        t->rule = vp_get_u32(&r);
+        t->type = vp_get_u8(&r);
+        t->track = vp_get_u8(&r);
+        uint16_t reserved = vp_get_u16(&r);
+        t->count = vp_get_u32(&r);
+        t->seconds = vp_get_u32(&r);
+        st = check_threshold(c, i, t, prev, reserved, base + i * VP_BUNDLE_THRESHOLD_REC);
+        prev = t->rule;
+    }
+    /* every flagged rule has its record (both sorted: walk them at once) */
+    size_t k = 0;
+    for (size_t i = 0; i < c->m->n_rules && !st; i++) {
+        int has = k < n && c->m->thresholds[k].rule == i;
+        k += (size_t)has;
+        if (!has && (c->m->rules[i].flags & VP_R_THRESHOLD))
+            st = fail(c->e, VP_E_BUNDLE_FORMAT,
+                      (int64_t)(c->rules_at + i * VP_BUNDLE_RULE_REC + RF_SERVICE),
+                      "RULES[%zu]: threshold flag without a THRESHOLDS record", i);
+    }
+    return st;
+}
+
 /* Order matters: strings before anything holding offsets, atoms before
  * conditions, conditions before rules. */
 static vp_status (*const dec_steps[])(dec *) = {
-    dec_strings, dec_meta, dec_strlist, dec_ports, dec_atoms,
-    dec_conds, dec_rules, check_unique_ids, dec_flowbits, dec_hsdb,
+    dec_strings, dec_meta,  dec_strlist,  dec_ports,      dec_atoms,      dec_conds,
+    dec_rules,   check_unique_ids, dec_flowbits, dec_thresholds, dec_hsdb,
 };
 
 vp_status vp_bundle_decode(const uint8_t *data, size_t len, vp_model *out,

@@ -14,6 +14,7 @@ void vp_model_free(vp_model *m)
     free(m->conds);
     free(m->atoms);
     free(m->flowbits);
+    free(m->thresholds);
     free(m->hs_stream_db);
     free(m->hs_buffer_dbs);
     memset(m, 0, sizeof *m);

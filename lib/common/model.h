@@ -58,6 +58,7 @@ enum {
 enum {
     VP_R_NOALERT = 1u << 0,   /* fires silently: no event (action detect only) */
     VP_R_FLOWBITS = 1u << 1,  /* has records in the FLOWBITS section */
+    VP_R_THRESHOLD = 1u << 2, /* has a record in the THRESHOLDS section (since 1.6) */
 };
 
 /* Flowbit operations (vp_mflowbit.op), applied or checked when a rule fires. */
@@ -76,6 +77,17 @@ typedef struct vp_mflowbit {
     uint32_t name;      /* string offset: the flowbit's name */
     uint8_t op;         /* VP_FB_* */
 } vp_mflowbit;
+
+/* The alert threshold of a rule (vp_threshold_type, vp_track of vpatch.h);
+ * applied by hosts through vp_alert_filter, see docs/api.md.  One record per
+ * rule that has one, in rule order. */
+typedef struct vp_mthreshold {
+    uint32_t rule;      /* rule index */
+    uint8_t type;       /* vp_threshold_type, never NONE */
+    uint8_t track;      /* vp_track */
+    uint32_t count;     /* >= 1 */
+    uint32_t seconds;   /* >= 1 */
+} vp_mthreshold;
 
 typedef struct vp_port_range {
     uint16_t lo, hi;
@@ -133,6 +145,8 @@ typedef struct vp_model {
     size_t n_atoms;
     vp_mflowbit *flowbits;  /* FLOWBITS section (optional; since 1.5) */
     size_t n_flowbits;
+    vp_mthreshold *thresholds; /* THRESHOLDS section (optional; since 1.6) */
+    size_t n_thresholds;
     uint8_t *hs_stream_db;  /* serialized Hyperscan streaming database of all atoms */
     size_t hs_stream_db_len;
     /* Compiler side only (not decoded from bundles): the HS_BUFFER_DBS section. */

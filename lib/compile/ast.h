@@ -69,6 +69,10 @@ typedef struct vp_src_rule {
     vp_src_flowbit *flowbits; size_t n_flowbits;
     int noalert;
     vp_mark noalert_mark;
+    int threshold_type;     /* vp_threshold_type; NONE when absent */
+    int threshold_track;    /* vp_track */
+    uint32_t threshold_count, threshold_seconds;
+    vp_mark threshold_mark;
     vp_port_range *ports; size_t n_ports; /* n_ports 0 = any */
     vp_src_cond *conds; size_t n_conds;
     vp_src_test *tests; size_t n_tests;

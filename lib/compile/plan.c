@@ -84,7 +84,7 @@ typedef struct atom_src {
 typedef struct builder {
     strpool pool;
     vp_model *m;
-    size_t cap_rules, cap_conds, cap_strlist, cap_ports, cap_atoms, cap_flowbits;
+    size_t cap_rules, cap_conds, cap_strlist, cap_ports, cap_atoms, cap_flowbits, cap_thresholds;
     atom_src *atoms;
     size_t n_atoms;
     uint32_t *hash_slots; /* open addressing, atom index + 1 */
@@ -530,7 +530,16 @@ static void add_rule(builder *b, const vp_src_rule *r)
     mr->proto = (uint8_t)r->proto;
     mr->direction = (uint8_t)r->direction;
     mr->service = (uint8_t)r->service;
-    mr->flags = (uint8_t)((r->noalert ? VP_R_NOALERT : 0) | (r->n_flowbits ? VP_R_FLOWBITS : 0));
+    mr->flags = (uint8_t)((r->noalert ? VP_R_NOALERT : 0) | (r->n_flowbits ? VP_R_FLOWBITS : 0) |
+                          (r->threshold_type ? VP_R_THRESHOLD : 0));
+    if (r->threshold_type) {
+        GROW(m->thresholds, m->n_thresholds, b->cap_thresholds, b->oom);
+        if (b->oom)
+            return;
+        m->thresholds[m->n_thresholds++] = (vp_mthreshold){
+            (uint32_t)m->n_rules, (uint8_t)r->threshold_type, (uint8_t)r->threshold_track,
+            r->threshold_count, r->threshold_seconds};
+    }
     for (size_t i = 0; i < r->n_flowbits; i++) {
         GROW(m->flowbits, m->n_flowbits, b->cap_flowbits, b->oom);
         if (b->oom)

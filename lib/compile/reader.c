@@ -1981,6 +1981,82 @@ static int rule_flowbits(reader *r, vp_src_rule *rule, const yaml_node_t *v)
     return 0;
 }
 
+static const enum_name threshold_types[] = {{"limit", VP_THRESHOLD_LIMIT},
+    {"threshold", VP_THRESHOLD_THRESHOLD}, {"both", VP_THRESHOLD_BOTH},
+    {"detection_filter", VP_THRESHOLD_DETECTION_FILTER}, {NULL, 0}};
+static const enum_name threshold_tracks[] = {{"by_src", VP_TRACK_BY_SRC},
+    {"by_dst", VP_TRACK_BY_DST}, {"by_both", VP_TRACK_BY_BOTH}, {"by_rule", VP_TRACK_BY_RULE},
+    {NULL, 0}};
+
+/* threshold: {type, track, count, seconds}, all four required. */
+static int rule_threshold(reader *r, vp_src_rule *rule, const yaml_node_t *v)
+{
+    static const char what[] = "a mapping with type, track, count and seconds";
+    rule->threshold_mark = mark_of(v->start_mark);
+    if (v->type != YAML_MAPPING_NODE) {
+        bad_kind(r, v, "threshold", what);
+        return 0;
+    }
+    map_iter it;
+    const yaml_node_t *key, *value;
+    int type = 0, track = 0, ok = 1, have = 0;
+    int64_t count = 0, seconds = 0;
+    shown sh;
+    if (map_begin(r, v, &it) < 0)
+        return -1;
+    while (map_next(r, &it, &key, &value)) {
+        int got = 0;
+        if (text_is(key, "type")) {
+            got = read_enum(r, value, "threshold type", threshold_types, &type);
+            have |= got << 0;
+        } else if (text_is(key, "track")) {
+            got = read_enum(r, value, "threshold track", threshold_tracks, &track);
+            have |= got << 1;
+        } else if (text_is(key, "count")) {
+            got = read_int_in(r, value, "threshold count", "a positive integer", 1, UINT32_MAX,
+                              &count);
+            have |= got << 2;
+        } else if (text_is(key, "seconds")) {
+            got = read_int_in(r, value, "threshold seconds", "a positive integer", 1,
+                              UINT32_MAX, &seconds);
+            have |= got << 3;
+        } else if (is_extension_key(key)) {
+            got = 1;
+        } else {
+            error_on(r, VP_D_UNKNOWN_FIELD, key, "unknown threshold field '%s'",
+                     show_raw(key, &sh));
+        }
+        ok &= got;
+    }
+    map_end(&it);
+    if (!ok)
+        return 0;
+    if (have != 0xf) {
+        error_on(r, VP_D_MISSING, v, "threshold needs type, track, count and seconds");
+        return 0;
+    }
+    rule->threshold_type = type;
+    rule->threshold_track = track;
+    rule->threshold_count = (uint32_t)count;
+    rule->threshold_seconds = (uint32_t)seconds;
+    return 0;
+}
+
+/* Thresholds thin out events; a verdict never waits for other streams, and a
+ * rule without events has nothing to thin out. */
+static void check_rule_threshold(reader *r, const vp_src_rule *rule)
+{
+    if (rule->threshold_type == VP_THRESHOLD_NONE)
+        return;
+    if (rule->action == VP_ACTION_BLOCK && rule->threshold_type != VP_THRESHOLD_LIMIT)
+        error_at(r, VP_D_CONDITION, rule->threshold_mark,
+                 "a block rule's threshold must be of type limit (the verdict of a stream "
+                 "cannot wait for matches in other streams); use action: detect");
+    if (rule->noalert)
+        error_at(r, VP_D_CONDITION, rule->threshold_mark,
+                 "a noalert rule has no events for a threshold to thin out");
+}
+
 static int rule_noalert(reader *r, vp_src_rule *rule, const yaml_node_t *v)
 {
     rule->noalert_mark = mark_of(v->start_mark);
@@ -2106,6 +2182,7 @@ static const struct rule_field {
     {"direction", rule_direction, 0},  {"match", rule_match, 1},
     {"tests", rule_tests, 0},          {"service", rule_service, 0},
     {"flowbits", rule_flowbits, 0},    {"noalert", rule_noalert, 0},
+    {"threshold", rule_threshold, 0},
 };
 #define N_RULE_FIELDS (sizeof rule_fields / sizeof rule_fields[0])
 
@@ -2205,6 +2282,8 @@ static int read_rule(reader *r, const vp_src_file *out, vp_src_rule *rule,
     if (rc == 0 && rule->noalert && rule->action == VP_ACTION_BLOCK)
         error_at(r, VP_D_CONDITION, rule->noalert_mark,
                  "noalert needs action: detect (a rule without events cannot block)");
+    if (rc == 0)
+        check_rule_threshold(r, rule);
     r->rule_id = 0;
     return rc;
 }
