@@ -52,6 +52,7 @@ static void usage(void)
     fputs("usage: vpscan -b BUNDLE.vpb [-m performance|security] [--enable ID,...]\n"
           "              [--disable ID,...] [--detect-only] [--pubkey NAME.pub]\n"
           "              ( --pcap FILE... [--max-flows N] [--flow-timeout SECONDS]\n"
+          "                [--all-events]\n"
           "                [--ooo-flow-bytes N] [--ooo-total-bytes N]\n"
           "              | --stream FILE --port N [--direction to_server|to_client]\n"
           "                [--proto tcp|udp] [--chunk N] )\n",
@@ -139,6 +140,10 @@ static int parse_args(int argc, char **argv, options *o)
         in_pcaps = 0;
         if (strcmp(a, "--detect-only") == 0) {
             o->detect_only = 1;
+            continue;
+        }
+        if (strcmp(a, "--all-events") == 0) {
+            o->host.all_events = 1;
             continue;
         }
         if (!v) {

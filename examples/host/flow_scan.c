@@ -36,6 +36,7 @@ struct fs_host {
     fs_stats st;
     const char *source;
     uint64_t now;         /* capture time given to events */
+    vp_alert_filter_t *filter;  /* NULL: every event is logged */
 };
 
 /* Reassembler callback context: lives on the stack for one call. */
@@ -56,6 +57,22 @@ static void on_event(const vp_event_t *ev, void *ctx)
     const ft_key *k = ft_key_of(f);
     int srv = f->server, cli = !f->server;
     int from = ev->direction == VP_DIR_TO_CLIENT ? srv : cli;
+    if (h->filter) {
+        vp_address_t a[2];
+        for (int i = 0; i < 2; i++) {
+            a[i].family = k->family;
+            memset(a[i].bytes, 0, sizeof a[i].bytes);
+            memcpy(a[i].bytes, k->addr[i], k->family == 4 ? 4 : 16);
+        }
+        int report = 1;
+        if (vp_alert_filter_check(h->filter, ev, &a[from], &a[!from], h->now / 1000000u,
+                                  &report) != VP_OK)
+            h->st.scan_errors++;
+        if (!report) {
+            h->st.events_thresholded++;
+            return;
+        }
+    }
     ev_origin o = {
         .ts_us = h->now,
         .family = k->family,
@@ -205,20 +222,26 @@ fs_host *fs_create(const vp_engine_t *engine, vp_scratch_t *scratch, const vp_bu
     h->pool.max_dir_bytes = cfg->ooo_dir_bytes;
     h->pool.max_total_bytes = cfg->ooo_total_bytes;
     h->flows = ft_create(cfg->max_flows, sizeof(flow), on_release, h);
-    if (!h->flows) {
-        free(h);
+    if (!h->flows || (!cfg->all_events &&
+                      vp_alert_filter_create(bundle, 0, &h->filter, NULL) != VP_OK)) {
+        fs_destroy(h);
         return NULL;
     }
     return h;
 }
 
-void fs_end_capture(fs_host *h) { ft_flush(h->flows); }
+void fs_end_capture(fs_host *h)
+{
+    ft_flush(h->flows);
+    vp_alert_filter_reset(h->filter);
+}
 
 void fs_destroy(fs_host *h)
 {
     if (!h)
         return;
     ft_destroy(h->flows);
+    vp_alert_filter_free(h->filter);
     free(h);
 }
 
@@ -382,10 +405,10 @@ void fs_print_counters(const fs_host *h, FILE *out)
             " overlap_bytes=%" PRIu64 " overlap_conflicts=%" PRIu64 " ooo_overflows=%" PRIu64
             " gaps=%" PRIu64 " gap_bytes=%" PRIu64 " out_of_window=%" PRIu64
             " after_fin_bytes=%" PRIu64 " ooo_peak_bytes=%" PRIu64 " rst_ignored=%" PRIu64
-            " scan_errors=%" PRIu64,
+            " scan_errors=%" PRIu64 " events_thresholded=%" PRIu64,
             s->snap_truncated, s->tcp_flows, s->udp_flows, fs_peak_flows(h), s->flows_evicted,
             s->flows_timed_out, s->blocked_packets, t->ooo_segments, t->retrans_segments,
             t->overlap_bytes, t->overlap_conflicts, t->ooo_overflows, t->gaps, t->gap_bytes,
             t->out_of_window, t->after_fin_bytes, t->peak_total_bytes, s->rst_ignored,
-            s->scan_errors);
+            s->scan_errors, s->events_thresholded);
 }

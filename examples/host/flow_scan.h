@@ -25,6 +25,12 @@
  * and its later packets are counted, not scanned.  Each UDP datagram is
  * scanned on its own (vp_scan_datagram).
  *
+ * Events.  Rules' thresholds (rule field `threshold`) are applied with a
+ * vp_alert_filter: by the addresses of the stream's sender and receiver and
+ * the capture time of the packet whose bytes produced the event.  Each
+ * capture file starts with no tracked periods, like each flow table.  The
+ * verdict is never filtered.
+ *
  * Times are the capture's (microseconds); nothing depends on the wall clock.
  */
 #ifndef VP_HOST_FLOW_SCAN_H
@@ -43,6 +49,7 @@ typedef struct fs_config {
     uint64_t idle_timeout_us;    /* a flow silent this long (capture time) ends */
     size_t ooo_dir_bytes;        /* out-of-order bytes per direction */
     size_t ooo_total_bytes;      /* out-of-order bytes in total */
+    int all_events;              /* 1: rules' thresholds are not applied */
 } fs_config;
 
 #define FS_DEFAULT_MAX_FLOWS 65536
@@ -57,6 +64,7 @@ typedef struct fs_stats {
     uint64_t flows, tcp_flows, udp_flows;
     uint64_t bytes;            /* payload bytes handed to the library */
     uint64_t events;
+    uint64_t events_thresholded; /* events a rule's threshold kept from the log */
     uint64_t blocked_flows;
     uint64_t blocked_packets;  /* packets of blocked flows, not scanned */
     uint64_t flows_evicted;    /* TCP flows with open streams evicted from a full table */

@@ -178,6 +178,49 @@ class Pcap(unittest.TestCase):
         # Flow A went quiet at 10:00:00.004; the timeout is 60 s later.
         self.assertEqual(events[0]["timestamp"], "2021-12-11T10:01:00.004000Z")
 
+    def test_thresholds(self):
+        """A rule's threshold is applied by sender address and capture time:
+        limit 1 per 60 s by_src logs the first flow of each source and
+        period; --all-events logs all; the verdict is not filtered."""
+        sys.dont_write_bytecode = True
+        sys.path.insert(0, os.path.dirname(GEN))
+        import gen_pcaps as g
+        rules = os.path.join(self.dir, "limit.yaml")
+        with open(rules, "w") as f:
+            f.write("format: 1\nrules:\n"
+                    "  - {id: 9100001, name: limited, severity: low, action: block,\n"
+                    "     match: [{content: 'GET /noisy'}],\n"
+                    "     threshold: {type: limit, track: by_src, count: 1, seconds: 60}}\n")
+        bundle = os.path.join(self.dir, "limit.vpb")
+        r = run(RULEC, "compile", "-o", bundle, rules)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cap = g.Capture()
+        req = g.http_request("GET", "/noisy", [("Host", "192.0.2.50")])
+        flows = [("192.0.2.120", 50200, 0), ("192.0.2.120", 50201, 5),
+                 ("192.0.2.121", 50202, 1), ("192.0.2.120", 50203, 65)]
+        for client, port, gap_s in flows:
+            t = g.Tcp(cap, client, port, "192.0.2.50", 80)
+            t.packet(True, t.cisn, 0, g.SYN, gap_us=gap_s * 1000000 + 1000)
+            t.packet(False, t.sisn, t.cisn + 1, g.SYN | g.ACK)
+            t.packet(True, t.cisn + 1, t.sisn + 1, g.ACK)
+            t.send(True, 0, req)
+        path = os.path.join(self.dir, "noisy.pcap")
+        cap.save(path)
+        r = run(VPSCAN, "-b", bundle, "--pcap", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        events = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual([e["flow"]["src_port"] for e in events], [50200, 50202, 50203])
+        s = summary(r.stderr)
+        self.assertEqual((s["events"], s["events_thresholded"], s["blocked"]), (3, 1, 4))
+        r = run(VPSCAN, "-b", bundle, "--all-events", "--pcap", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        events = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual([e["flow"]["src_port"] for e in events], [50200, 50201, 50202, 50203])
+        self.assertEqual(summary(r.stderr)["events_thresholded"], 0)
+        # each capture file starts afresh: the same file twice logs its 3 twice
+        r = run(VPSCAN, "-b", bundle, "--pcap", path, path)
+        self.assertEqual(len(r.stdout.splitlines()), 6, r.stderr)
+
     def test_udp_roles(self):
         events, s = self.scan("dns.pcap")
         self.assertEqual(len(events), 1)
