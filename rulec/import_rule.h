@@ -148,6 +148,11 @@ typedef struct imp_rule {
     imp_flowbit *flowbits; /* in source order; kept for rules not imported too */
     size_t n_flowbits;
     int noalert;
+    /* threshold/detection_filter, as the rule language names them; type
+     * NULL when the rule has none (static strings) */
+    const char *th_type, *th_track;
+    uint32_t th_count, th_seconds;
+    int th_seen;       /* threshold-like keywords in the source */
     imp_cond *conds;
     size_t n_conds;
     imp_issue *issues;

@@ -176,7 +176,7 @@ static const char *const meta_keywords[] = {
 static const char *const not_yet_keywords[] = {
     "byte_jump", "byte_extract", "byte_math", "stream_size", "flowint",
     "base64_decode", "base64_data",
-    "detection_filter", "app-layer-protocol", "replace", "absent", NULL,
+    "app-layer-protocol", "replace", "absent", NULL,
 };
 
 /* Keywords on IP/TCP/ICMP header fields: the library sees stream payload only. */
@@ -694,22 +694,74 @@ static void kw_bits(xstate *st, const char *name, const char *v)
     imp_strv_free(items, n);
 }
 
-static void kw_threshold(xstate *st, const char *v)
+/* threshold: type T, track K, count N, seconds S (any order) and
+ * detection_filter: track K, count N, seconds S.  The rule language has the
+ * same four types and tracks; hosts apply them by address and time. */
+static void kw_threshold(xstate *st, const char *name, const char *v)
 {
-    const char *type = v ? strstr(v, "type") : NULL;
-    if (type) {
-        type += 4;
-        while (isspace((unsigned char)*type))
-            type++;
+    static const char *const types[] = {"limit", "threshold", "both", NULL};
+    static const char *const tracks[] = {"by_src", "by_dst", "by_both", "by_rule", NULL};
+    imp_rule *r = st->r;
+    int detection = strcmp(name, "detection_filter") == 0;
+    const char *type = detection ? "detection_filter" : NULL, *track = NULL;
+    int64_t count = -1, seconds = -1;
+    const char *bad = NULL;
+    char **items = NULL;
+    size_t n = 0;
+    imp_split_commas(v ? v : "", &items, &n);
+    for (size_t i = 0; i < n && !bad; i++) {
+        char **kv = NULL;
+        size_t nkv = 0;
+        imp_split_blanks(items[i], &kv, &nkv);
+        int64_t x;
+        const char *const *set = NULL;
+        const char **slot = NULL;
+        if (nkv == 2 && strcmp(kv[0], "type") == 0 && !detection)
+            set = types, slot = &type;
+        else if (nkv == 2 && strcmp(kv[0], "track") == 0)
+            set = tracks, slot = &track;
+        if (slot) {
+            for (size_t j = 0; set[j] && !*slot; j++)
+                if (strcmp(kv[1], set[j]) == 0)
+                    *slot = set[j];
+            if (!*slot)
+                bad = "an unknown type or track";
+        } else if (nkv == 2 && imp_parse_int(kv[1], &x) == 0 && x >= 1 && x <= UINT32_MAX &&
+                   (strcmp(kv[0], "count") == 0 || strcmp(kv[0], "seconds") == 0)) {
+            *(strcmp(kv[0], "count") == 0 ? &count : &seconds) = x;
+        } else {
+            bad = "an item the rule language has no equivalent for";
+        }
+        imp_strv_free(kv, nkv);
     }
-    if (type && strncmp(type, "limit", 5) == 0)
-        ISSUE(st, IMP_CHANGED, "threshold", "threshold type limit (at most N alerts per tracked "
-                                            "host and period) is not kept: the library reports "
-                                            "the first match of every stream");
+    imp_strv_free(items, n);
+    if (!bad && (!type || !track || count < 0 || seconds < 0))
+        bad = "a missing type, track, count or seconds";
+    if (r->th_seen++) {
+        ISSUE(st, IMP_REJECT, name, "a second threshold or detection_filter: the rule language "
+                                    "has one threshold per rule");
+        r->th_type = NULL;
+        return;
+    }
+    if (bad) {
+        ISSUE(st, IMP_REJECT, name, "%s:%s has %s", name, v ? v : "", bad);
+        return;
+    }
+    r->th_type = type;
+    r->th_track = track;
+    r->th_count = (uint32_t)count;
+    r->th_seconds = (uint32_t)seconds;
+    /* Both engines count matching packets; the library reports a stream
+     * once.  With count 1, limit/both/threshold keep the same first alert
+     * per period and host; otherwise one stream may count several times
+     * there and once here. */
+    if (count == 1 && !detection)
+        ISSUE(st, IMP_NOTE, name, "%s:%s kept as threshold; hosts apply it by address and time "
+                                  "(vpscan --pcap does)", name, v);
     else
-        ISSUE(st, IMP_REJECT, "threshold", "threshold:%s (an alert needs several matches) is not "
-                                           "in the rule language",
-              v ? v : "");
+        ISSUE(st, IMP_CHANGED, name, "%s:%s counts matching streams here, matching packets "
+                                     "there (a stream that matches in several packets counts "
+                                     "once)", name, v);
 }
 
 /* "cve,2021-44228", "CVE-2021-44228", "CAN-2002-1234", "2021_44228" -> "CVE-2021-44228" */
@@ -1245,8 +1297,8 @@ static void handle_option(xstate *st, size_t k)
         kw_bits(st, name, v);
     } else if (strcmp(name, "noalert") == 0) {
         st->r->noalert = 1;
-    } else if (strcmp(name, "threshold") == 0) {
-        kw_threshold(st, v);
+    } else if (strcmp(name, "threshold") == 0 || strcmp(name, "detection_filter") == 0) {
+        kw_threshold(st, name, v);
     } else if (strcmp(name, "isdataat") == 0) {
         kw_isdataat(st, k, v);
     } else if (strcmp(name, "byte_test") == 0) {
@@ -2289,6 +2341,15 @@ void imp_translate(const imp_ctx *ctx, const imp_raw *raw, imp_rule *out)
         out->block = 0;
         ISSUE(&st, IMP_CHANGED, "noalert", "a silent drop rule is imported as detect: the "
                                            "library's noalert rules never block");
+    }
+    if (out->th_type && out->noalert) {
+        out->th_type = NULL;   /* no alerts to thin out; flowbits apply regardless */
+        ISSUE(&st, IMP_NOTE, "threshold", "threshold of a noalert rule dropped: it has no "
+                                          "alerts to thin out");
+    } else if (out->th_type && out->block && strcmp(out->th_type, "limit") != 0) {
+        ISSUE(&st, IMP_REJECT, "threshold", "a drop rule with threshold type %s: the rule "
+                                            "language's block verdict never waits for other "
+                                            "streams", out->th_type);
     }
 
     header_ports_and_direction(&st);

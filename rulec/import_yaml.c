@@ -316,6 +316,9 @@ void imp_yaml_rule(imp_buf *b, const imp_rule *r, int mode, char *const *stream_
     }
     if (r->noalert)
         imp_buf_puts(b, "    noalert: true\n");
+    if (r->th_type)
+        imp_buf_printf(b, "    threshold: {type: %s, track: %s, count: %" PRIu32 ", seconds: %" PRIu32
+                          "}\n", r->th_type, r->th_track, r->th_count, r->th_seconds);
     imp_buf_puts(b, "    match:\n");
     for (size_t i = 0; i < r->n_conds; i++)
         yaml_cond(b, &r->conds[i], stream_buffers, nsb);

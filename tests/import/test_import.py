@@ -1035,7 +1035,7 @@ class Keywords(ImportTest):
                    'byte_extract:1,0,v;', 'isdataat:!len,relative;', 'dsize:!5;',
                    'bsize:4;', 'stream_size:client,>,1;', 'base64_decode; base64_data;', 'itype:8;',
                    'ssl_state:client_hello;', 'tls.cert_subject; content:"x";', 'flags:S;',
-                   'detection_filter:track by_src, count 5, seconds 60;', 'foo_bar:1;'):
+                   'foo_bar:1;'):
             res = self.one(R('content:"x"; ' + kw))
             self.assertEqual(res.status(1), "not-imported", kw)
             self.assertTrue(res.issues(1, "reject"), kw)
@@ -1231,9 +1231,39 @@ class Keywords(ImportTest):
         self.assertIn("noalert", res.keywords(1, "changed"))
 
     def test_threshold(self):
-        res = self.one(R('content:"x"; threshold:type limit, track by_src, count 1, seconds 60;'))
-        self.assertEqual(res.status(1), "changed")
+        # count 1 of limit/both/threshold: the same first alert per host and
+        # period whether packets or streams are counted
+        for typ in ("limit", "both", "threshold"):
+            r = self.exact(R('content:"x"; threshold:type %s, track by_src, count 1, '
+                             'seconds 60;' % typ))
+            self.assertEqual(r["threshold"], {"type": typ, "track": "by_src", "count": 1,
+                                              "seconds": 60})
+        r = self.exact(R('content:"x"; threshold: seconds 5,count 1 , track by_dst,type limit;',
+                         "drop tcp any any -> any any"))
+        self.assertEqual((r["action"], r["threshold"]["track"]), ("block", "by_dst"))
+        # larger counts and detection_filter: packets there, streams here
         res = self.one(R('content:"x"; threshold:type both, track by_src, count 5, seconds 60;'))
+        self.assertEqual(res.status(1), "changed")
+        self.assertEqual(res.rules[1]["threshold"]["count"], 5)
+        res = self.one(R('content:"x"; detection_filter:track by_rule, count 1, seconds 2;'))
+        self.assertEqual(res.status(1), "changed")
+        self.assertEqual(res.rules[1]["threshold"],
+                         {"type": "detection_filter", "track": "by_rule", "count": 1, "seconds": 2})
+        # a silent rule has no alerts to thin out
+        r = self.exact(R('content:"x"; flowbits:set,a; flowbits:noalert; '
+                         'threshold:type limit, track by_src, count 1, seconds 60;'))
+        self.assertNotIn("threshold", r)
+        for bad in ('threshold:type limit, track by_flow, count 1, seconds 60;',
+                    'threshold:type backoff, track by_src, count 1, multiplier 10;',
+                    'threshold:type limit, track by_src, count 1;',
+                    'threshold:type limit, track by_src, count 0, seconds 60;',
+                    'threshold:type limit, track by_src, count 1, seconds 60; '
+                    'detection_filter:track by_src, count 2, seconds 60;'):
+            res = self.one(R('content:"x"; ' + bad))
+            self.assertEqual(res.status(1), "not-imported", bad)
+        # a drop rule's verdict never waits for other streams
+        res = self.one(R('content:"x"; detection_filter:track by_src, count 2, seconds 60;',
+                         "drop tcp any any -> any any"))
         self.assertEqual(res.status(1), "not-imported")
 
     def test_flow_options(self):
@@ -1257,7 +1287,7 @@ class Keywords(ImportTest):
 
 class Options(ImportTest):
     def test_exact_only(self):
-        text = (R('content:"x"; threshold:type limit,track by_src,count 1,seconds 9;', sid=1) +
+        text = (R('content:"x"; threshold:type limit,track by_src,count 2,seconds 9;', sid=1) +
                 "\n" + R('content:"y";', sid=2) + "\n" +
                 R('content:"z";', "alert tcp $HOME_NET any -> any any", sid=3) + "\n")
         res = self.imp(text, "--exact-only")
