@@ -143,6 +143,26 @@ rules:
         expect: match
 EOF
 
+rule threshold <<'EOF'
+format: 1
+ruleset: seeds
+rules:
+  - id: 1
+    name: probe, once a minute per source
+    severity: low
+    threshold: {type: limit, track: by_src, count: 1, seconds: 60}
+    match:
+      - content: "/probe"
+  - id: 2
+    name: failures, after five per pair
+    severity: low
+    action: detect
+    direction: to_client
+    threshold: {type: detection_filter, track: by_both, count: 5, seconds: 30}
+    match:
+      - content: "500 "
+EOF
+
 rule byte-test <<'EOF'
 format: 1
 ruleset: seeds

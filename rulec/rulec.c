@@ -159,6 +159,17 @@ static void rule_json(json_out *j, const vp_rule_info_t *r)
     json_key(j, "service"), json_string(j, r->service == VP_SERVICE_HTTP ? "http" : "any");
     json_key(j, "noalert"), json_bool(j, r->noalert);
     json_key(j, "flowbits"), json_uint(j, r->flowbit_count);
+    json_key(j, "threshold");
+    if (r->threshold_type == VP_THRESHOLD_NONE) {
+        json_null(j);
+    } else {
+        json_begin_object(j);
+        json_key(j, "type"), json_string(j, vp_threshold_type_str(r->threshold_type));
+        json_key(j, "track"), json_string(j, vp_track_str(r->threshold_track));
+        json_key(j, "count"), json_uint(j, r->threshold_count);
+        json_key(j, "seconds"), json_uint(j, r->threshold_seconds);
+        json_end_object(j);
+    }
     json_key(j, "conditions"), json_uint(j, r->condition_count);
     json_end_object(j);
 }

@@ -120,6 +120,10 @@ VP_API const char *vp_action_str(vp_action a);
 VP_API const char *vp_verdict_str(vp_verdict v);
 VP_API const char *vp_severity_str(vp_severity s);
 VP_API const char *vp_direction_str(vp_direction d);
+/** "limit", "threshold", "both", "detection_filter" ("none", "unknown"). */
+VP_API const char *vp_threshold_type_str(vp_threshold_type t);
+/** "by_src", "by_dst", "by_both", "by_rule" ("unknown"). */
+VP_API const char *vp_track_str(vp_track t);
 /** Parses "performance" / "security"; VP_E_INVALID for anything else. */
 VP_API vp_status vp_mode_parse(const char *name, vp_mode *out);
 

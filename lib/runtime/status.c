@@ -145,6 +145,29 @@ VP_API const char *vp_direction_str(vp_direction d)
     return "unknown";
 }
 
+VP_API const char *vp_threshold_type_str(vp_threshold_type t)
+{
+    switch (t) {
+    case VP_THRESHOLD_NONE: return "none";
+    case VP_THRESHOLD_LIMIT: return "limit";
+    case VP_THRESHOLD_THRESHOLD: return "threshold";
+    case VP_THRESHOLD_BOTH: return "both";
+    case VP_THRESHOLD_DETECTION_FILTER: return "detection_filter";
+    }
+    return "unknown";
+}
+
+VP_API const char *vp_track_str(vp_track t)
+{
+    switch (t) {
+    case VP_TRACK_BY_SRC: return "by_src";
+    case VP_TRACK_BY_DST: return "by_dst";
+    case VP_TRACK_BY_BOTH: return "by_both";
+    case VP_TRACK_BY_RULE: return "by_rule";
+    }
+    return "unknown";
+}
+
 VP_API vp_status vp_mode_parse(const char *name, vp_mode *out)
 {
     if (!name || !out)
