@@ -41,6 +41,7 @@ static const char *const section_names[VP_SECT_LAST_KNOWN + 1] = {
     [VP_SECT_HS_BUFFER_DBS] = "HS_BUFFER_DBS",
     [VP_SECT_FLOWBITS] = "FLOWBITS",
     [VP_SECT_THRESHOLDS] = "THRESHOLDS",
+    [VP_SECT_JUMPS] = "JUMPS",
 };
 
 const char *vp_bundle_section_name(uint32_t type)
@@ -221,6 +222,20 @@ static void enc_thresholds(vp_writer *w, const vp_model *m)
     }
 }
 
+static void enc_jumps(vp_writer *w, const vp_model *m)
+{
+    put_array_header(w, m->n_jumps);
+    for (size_t i = 0; i < m->n_jumps; i++) {
+        const vp_mjump *j = &m->jumps[i];
+        vp_put_u32(w, j->cond);
+        vp_put_u8(w, j->bytes);
+        vp_put_u8(w, j->flags);
+        vp_put_zeros(w, 2);
+        vp_put_u32(w, j->multiplier);
+        vp_put_u32(w, j->post_offset);
+    }
+}
+
 typedef struct section_emitter {
     uint32_t type;
     void (*emit)(vp_writer *, const vp_model *);
@@ -245,6 +260,8 @@ static size_t model_sections(const vp_model *m, section_emitter out[VP_BUNDLE_MA
         out[n++] = (section_emitter){ VP_SECT_FLOWBITS, enc_flowbits };
     if (m->n_thresholds)
         out[n++] = (section_emitter){ VP_SECT_THRESHOLDS, enc_thresholds };
+    if (m->n_jumps)
+        out[n++] = (section_emitter){ VP_SECT_JUMPS, enc_jumps };
     return n;
 }
 
@@ -254,7 +271,7 @@ static int model_fits(const vp_model *m)
     return m->strings_len <= UINT32_MAX && m->n_strlist <= UINT32_MAX &&
            m->n_ports <= UINT32_MAX && m->n_atoms <= UINT32_MAX &&
            m->n_conds <= UINT32_MAX && m->n_rules <= UINT32_MAX && m->n_flowbits <= UINT32_MAX &&
-           m->n_thresholds <= UINT32_MAX;
+           m->n_thresholds <= UINT32_MAX && m->n_jumps <= UINT32_MAX;
 }
 
 static void pad_to_align(vp_writer *w)
@@ -809,6 +826,12 @@ static vp_status dec_atoms(dec *c)
              vp_model_str(c->m, a->expr)[0] != '\0'))
             return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
                         "ATOMS[%zu]: an any-byte atom takes no other flag and no expression", i);
+        if ((a->flags & VP_A_JUMP) &&
+            ((a->flags & ~(uint32_t)VP_BUF_MASK) != VP_A_JUMP || buf != VP_BUF_STREAM ||
+             vp_model_str(c->m, a->expr)[0] != '\0'))
+            return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at + 4,
+                        "ATOMS[%zu]: a byte_jump atom takes no other flag and no expression, "
+                        "and inspects the stream", i);
         if ((a->flags & VP_A_ANOMALY) && vp_anomaly_by_name(vp_model_str(c->m, a->expr)) < 0)
             return fail(c->e, VP_E_BUNDLE_FORMAT, (int64_t)at,
                         "ATOMS[%zu]: unknown anomaly \"%s\"", i, vp_model_str(c->m, a->expr));
@@ -865,6 +888,15 @@ static vp_status check_cond_kind(const dec *c, size_t i, const vp_mcond *k, uint
         (k->flags & (VP_C_RELATIVE | VP_C_NEGATE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH)))
         return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
                     "CONDS[%zu]: an anomaly condition takes no modifiers", i);
+    if (aflags & VP_A_JUMP) {
+        /* byte_jump: the bytes at [E+d, E+d+length), d >= 0 */
+        uint32_t pos = k->flags & ~(uint32_t)VP_BUF_MASK;
+        if (pos != (VP_C_HAS_DISTANCE | VP_C_HAS_WITHIN) || k->distance < 0 ||
+            k->within != k->length || k->length > 8)
+            return fail(e, VP_E_BUNDLE_FORMAT, (int64_t)at + CF_FLAGS,
+                        "CONDS[%zu]: a byte_jump condition needs distance>=0 and within = "
+                        "length (1..8), and nothing else", i);
+    }
     if (aflags & VP_A_ANYBYTE) {
         /* isdataat: the one-byte window [offset, offset+1] or [E+d, E+d+1] */
         uint32_t pos = k->flags & ~(uint32_t)(VP_C_NEGATE | VP_BUF_MASK);
@@ -1065,6 +1097,38 @@ static vp_status check_rule_refs(const dec *c, size_t i, const vp_mrule *u, uint
     return st;
 }
 
+/* A byte_jump moves the position the next condition counts from: it is
+ * followed by a positive relative condition with distance >= 0 (so that
+ * condition's set of predecessor ends only lies ahead), and every end before
+ * it in its chain is found when it happens (no negative distance), so the
+ * bytes it reads are still to come. */
+static vp_status check_rule_jumps(const dec *c, size_t i, const vp_mrule *u)
+{
+    const vp_mcond *k = c->m->conds + u->cond_first;
+    uint32_t chain_start = 0;
+    for (uint32_t j = 0; j < u->cond_count; j++) {
+        if (!(k[j].flags & VP_C_RELATIVE))
+            chain_start = j;
+        if (!(c->m->atoms[k[j].atom].flags & VP_A_JUMP))
+            continue;
+        int64_t at = (int64_t)(c->conds_at + ((uint64_t)u->cond_first + j) * VP_BUNDLE_COND_REC);
+        for (uint32_t q = chain_start; q < j; q++)
+            if ((k[q].flags & VP_C_HAS_DISTANCE) && k[q].distance < 0)
+                return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
+                            "RULES[%zu] (id %" PRIu32 "): byte_jump CONDS[%" PRIu32 "] comes "
+                            "after a negative distance in its chain", i, u->id,
+                            u->cond_first + j);
+        const vp_mcond *next = j + 1 < u->cond_count ? &k[j + 1] : NULL;
+        if (!next || !(next->flags & VP_C_RELATIVE) || (next->flags & VP_C_NEGATE) ||
+            ((next->flags & VP_C_HAS_DISTANCE) && next->distance < 0))
+            return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
+                        "RULES[%zu] (id %" PRIu32 "): byte_jump CONDS[%" PRIu32 "] is not "
+                        "followed by a positive relative condition with distance >= 0", i,
+                        u->id, u->cond_first + j);
+    }
+    return VP_OK;
+}
+
 /* Order rules of the condition chain; the fault is reported at the condition. */
 static vp_status check_rule_chain(const dec *c, size_t i, const vp_mrule *u)
 {
@@ -1092,7 +1156,7 @@ static vp_status check_rule_chain(const dec *c, size_t i, const vp_mrule *u)
                         "inspects another buffer than the one before it", i, u->id,
                         u->cond_first + j);
     }
-    return VP_OK;
+    return check_rule_jumps(c, i, u);
 }
 
 /* A service rule inspects the raw stream only: HTTP buffers already need a
@@ -1367,11 +1431,85 @@ static vp_status dec_thresholds(dec *c)
     return st;
 }
 
+/* JUMPS (optional): one record for exactly the byte_jump conditions. */
+static vp_status check_jump(const dec *c, size_t i, const vp_mjump *j, int64_t prev,
+                            uint16_t reserved, uint64_t at)
+{
+    const errsink *e = c->e;
+    int64_t a = (int64_t)at;
+    if (j->cond >= c->m->n_conds)
+        return fail(e, VP_E_BUNDLE_FORMAT, a, "JUMPS[%zu]: condition %" PRIu32 " out of range",
+                    i, j->cond);
+    if ((int64_t)j->cond <= prev)
+        return fail(e, VP_E_BUNDLE_FORMAT, a,
+                    "JUMPS[%zu]: records are not in strictly increasing condition order", i);
+    const vp_mcond *k = &c->m->conds[j->cond];
+    if (!(c->m->atoms[k->atom].flags & VP_A_JUMP))
+        return fail(e, VP_E_BUNDLE_FORMAT, a,
+                    "JUMPS[%zu]: condition %" PRIu32 " is not a byte_jump", i, j->cond);
+    if (j->bytes != k->length)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 4,
+                    "JUMPS[%zu]: %u bytes, but the condition is %" PRIu32 " long", i, j->bytes,
+                    k->length);
+    if (j->flags & ~(uint32_t)VP_J_ALL_FLAGS)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 5, "JUMPS[%zu]: unknown flag bits 0x%02x", i,
+                    j->flags);
+    if (reserved)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 6, "JUMPS[%zu]: reserved bytes are not zero", i);
+    if (j->multiplier < 1 || j->multiplier > VP_MAX_JUMP)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 8, "JUMPS[%zu]: multiplier %" PRIu32
+                    " outside 1..%u", i, j->multiplier, VP_MAX_JUMP);
+    if (j->post_offset > VP_MAX_JUMP)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 12, "JUMPS[%zu]: post_offset %" PRIu32
+                    " over %u", i, j->post_offset, VP_MAX_JUMP);
+    return VP_OK;
+}
+
+static vp_status dec_jumps(dec *c)
+{
+    size_t n = 0;
+    uint64_t base = 0;
+    vp_reader r;
+    vp_status st = VP_OK;
+    if (has_section(c, VP_SECT_JUMPS)) {
+        st = open_array(c, VP_SECT_JUMPS, VP_BUNDLE_JUMP_REC, &r, &n, &base);
+        if (st)
+            return st;
+        int ok;
+        c->m->jumps = alloc_array(n, sizeof *c->m->jumps, &ok);
+        if (!ok)
+            return nomem(c, VP_SECT_JUMPS);
+        c->m->n_jumps = n;
+    }
+    int64_t prev = -1;
+    for (size_t i = 0; i < n && !st; i++) {
+        vp_mjump *j = &c->m->jumps[i];
+        j->cond = vp_get_u32(&r);
+        j->bytes = vp_get_u8(&r);
+        j->flags = vp_get_u8(&r);
+        uint16_t reserved = vp_get_u16(&r);
+        j->multiplier = vp_get_u32(&r);
+        j->post_offset = vp_get_u32(&r);
+        st = check_jump(c, i, j, prev, reserved, base + i * VP_BUNDLE_JUMP_REC);
+        prev = j->cond;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->m->n_conds && !st; i++) {
+        int has = k < n && c->m->jumps[k].cond == i;
+        k += (size_t)has;
+        if (!has && (c->m->atoms[c->m->conds[i].atom].flags & VP_A_JUMP))
+            st = fail(c->e, VP_E_BUNDLE_FORMAT,
+                      (int64_t)(c->conds_at + i * VP_BUNDLE_COND_REC + CF_ATOM),
+                      "CONDS[%zu]: byte_jump condition without a JUMPS record", i);
+    }
+    return st;
+}
+
 /* Order matters: strings before anything holding offsets, atoms before
  * conditions, conditions before rules. */
 static vp_status (*const dec_steps[])(dec *) = {
     dec_strings, dec_meta,  dec_strlist,  dec_ports,      dec_atoms,      dec_conds,
-    dec_rules,   check_unique_ids, dec_flowbits, dec_thresholds, dec_hsdb,
+    dec_rules,   check_unique_ids, dec_flowbits, dec_thresholds, dec_jumps, dec_hsdb,
 };
 
 vp_status vp_bundle_decode(const uint8_t *data, size_t len, vp_model *out,

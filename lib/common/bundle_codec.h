@@ -19,7 +19,7 @@
 #define VP_BUNDLE_MAGIC_LEN 8
 
 #define VP_BUNDLE_MAJOR 1
-#define VP_BUNDLE_MINOR 6
+#define VP_BUNDLE_MINOR 7
 
 #define VP_BUNDLE_HEADER_SIZE 48     /* fixed header, major 1 */
 #define VP_BUNDLE_ENTRY_SIZE 32      /* one section table entry */
@@ -55,7 +55,8 @@ enum {
     VP_SECT_HS_BUFFER_DBS = 11,  /* optional: databases of the HTTP buffers (minor 2) */
     VP_SECT_FLOWBITS = 12,     /* optional: flowbit operations of rules (minor 5) */
     VP_SECT_THRESHOLDS = 13,   /* optional: alert thresholds of rules (minor 6) */
-    VP_SECT_LAST_KNOWN = 13
+    VP_SECT_JUMPS = 14,        /* optional: byte_jump parameters (minor 7) */
+    VP_SECT_LAST_KNOWN = 14
 };
 
 /* Record sizes inside the array sections (after the 8-byte count header). */
@@ -68,6 +69,7 @@ enum {
 #define VP_BUNDLE_RULE_REC 60
 #define VP_BUNDLE_FLOWBIT_REC 12
 #define VP_BUNDLE_THRESHOLD_REC 16
+#define VP_BUNDLE_JUMP_REC 16
 
 /* The rule record's service byte: service in bits 0-3, rule flags above. */
 #define VP_RULE_SERVICE_MASK 0x0fu

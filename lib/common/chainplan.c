@@ -13,11 +13,29 @@
  * An any-byte element (isdataat) has no occurrences to remember: its one-byte
  * window holds as soon as the buffer reaches it, so a relative one keeps only
  * the extreme predecessor end, in the layout without within.
+ * A byte_jump element (REL_POS, jump) keeps the predecessor ends whose bytes
+ * are still to come: u64 scan_from, u64 earliest, u64 have; ring pend_bits.
+ * Its ends (the jump targets) lie up to VP_MAX_JUMP ahead of the stream, so
+ * the element after it remembers that much more.
  */
 
 static int64_t bits_for(int64_t span)
 {
     return span >= 0 ? span + 1 : 0;
+}
+
+/* The JUMPS record of condition ci (records are sorted by condition). */
+static const vp_mjump *jump_of(const vp_model *m, size_t ci)
+{
+    size_t lo = 0, hi = m->n_jumps;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->jumps[mid].cond < ci)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n_jumps && m->jumps[lo].cond == ci ? &m->jumps[lo] : NULL;
 }
 
 static int plan_elem(vp_elem *el, const vp_mcond *c, uint32_t late_prev)
@@ -51,10 +69,21 @@ static int plan_elem(vp_elem *el, const vp_mcond *c, uint32_t late_prev)
     case VP_EK_HEAD_NEG:
         break; /* a bit in the stream's killed bitmap */
     case VP_EK_REL_POS: {
+        if (el->jump) {
+            /* predecessor ends from d + len behind to VP_MAX_JUMP ahead */
+            int64_t pend = bits_for(d + len + (int64_t)VP_MAX_JUMP);
+            if (d < 0 || d + len > (int64_t)VP_MAX_LOOKBACK)
+                return -1;
+            el->pend_bits = (uint32_t)pend;
+            size = 24 + vp_ring_bytes(el->pend_bits);
+            break;
+        }
         int64_t raw = bits_for((int64_t)late_prev - d - len);
         int64_t prev = el->has_within ? bits_for(d + w) : 0;
         if (raw > (int64_t)VP_MAX_LOOKBACK + 1 || prev > (int64_t)VP_MAX_LOOKBACK + 1)
             return -1;
+        if (el->after_jump && prev)
+            prev += VP_MAX_JUMP;
         el->raw_bits = (uint32_t)raw;
         el->prev_bits = (uint32_t)prev;
         el->late = raw > 0 ? (uint32_t)(raw - 1) : 0;
@@ -143,6 +172,21 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
             el->rule = (uint32_t)r;
             el->atom = c->atom;
             el->anybyte = c->atom < m->n_atoms && (m->atoms[c->atom].flags & VP_A_ANYBYTE);
+            el->jump = c->atom < m->n_atoms && (m->atoms[c->atom].flags & VP_A_JUMP);
+            el->after_jump = relative && k > 0 && out->elems[ci - 1].jump;
+            if (el->jump) {
+                const vp_mjump *j = jump_of(m, ci);
+                if (!j || !relative || negated) {
+                    *bad_rule = r;
+                    *bad_cond = k;
+                    vp_chainplan_free(out);
+                    return -2;
+                }
+                el->jump_flags = j->flags;
+                el->jump_mult = j->multiplier;
+                el->jump_post = j->post_offset;
+                out->has_jump = 1;
+            }
             el->chain = chain - 1;
             el->kind = relative ? (negated ? VP_EK_REL_NEG : VP_EK_REL_POS)
                                 : (negated ? VP_EK_HEAD_NEG : VP_EK_HEAD_POS);

@@ -34,6 +34,10 @@ typedef struct vp_elem {
     uint8_t has_within;
     uint8_t buf;         /* VP_BUF_* inspected */
     uint8_t anybyte;     /* isdataat: decided from the buffer's length alone */
+    uint8_t jump;        /* byte_jump: reads its bytes when they arrive (REL_POS) */
+    uint8_t jump_flags;  /* VP_J_* */
+    uint8_t after_jump;  /* the element before is a byte_jump: its ends lie ahead */
+    uint32_t jump_mult, jump_post;
     uint32_t length;     /* literal length (0 for a regex) */
     uint64_t min_start;  /* absolute window: match start >= (literals only) */
     uint64_t max_end;    /* absolute window: match end <= (UINT64_MAX when open) */
@@ -64,6 +68,7 @@ typedef struct vp_chainplan {
     uint32_t *atom_raw_bits;    /* per atom: shared occurrence ring size (0: none) */
     size_t state_size;          /* most element state one stream can hold (all rules) */
     size_t n_headneg;           /* HEAD_NEG elements */
+    int has_jump;               /* some element is a byte_jump (streams keep a carry) */
 } vp_chainplan;
 
 /* Ring of `bits` positions ending at `hi`: the state of one bitmap. */

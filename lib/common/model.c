@@ -15,6 +15,7 @@ void vp_model_free(vp_model *m)
     free(m->atoms);
     free(m->flowbits);
     free(m->thresholds);
+    free(m->jumps);
     free(m->hs_stream_db);
     free(m->hs_buffer_dbs);
     memset(m, 0, sizeof *m);

@@ -19,6 +19,11 @@
 /* Distinct flowbit names one bundle may use: each flow keeps one bit per
  * name (512 bytes at most). */
 #define VP_MAX_FLOWBIT_NAMES 4096u
+/* Farthest a byte_jump moves the position beyond the bytes it read: a jump
+ * of more does not match (as a jump out of the packet in Suricata or Snort,
+ * whose packets are at most 65535 bytes).  Bounds the state of the condition
+ * after a jump: it remembers targets this far ahead. */
+#define VP_MAX_JUMP 65535u
 
 /* Condition flags (vp_mcond.flags). */
 enum {
@@ -48,10 +53,33 @@ enum {
     /* Not a pattern: any single byte of the buffer (`isdataat`, `endswith`).
      * Decided from the buffer's length, never given to Hyperscan; `expr` is "". */
     VP_A_ANYBYTE = 1u << 12,
-    VP_A_ALL_FLAGS = ((1u << 8) - 1) | (0xfu << 8) | (1u << 12)
+    /* Not a pattern: the bytes a byte_jump reads (JUMPS section, since 1.7).
+     * Read from the stream when they arrive, never given to Hyperscan. */
+    VP_A_JUMP = 1u << 13,
+    VP_A_ALL_FLAGS = ((1u << 8) - 1) | (0xfu << 8) | (1u << 12) | (1u << 13)
 };
 /* Atoms that are not Hyperscan patterns. */
-#define VP_A_NOT_PATTERN (VP_A_ANOMALY | VP_A_ANYBYTE)
+#define VP_A_NOT_PATTERN (VP_A_ANOMALY | VP_A_ANYBYTE | VP_A_JUMP)
+
+/* byte_jump flags (vp_mjump.flags). */
+enum {
+    VP_J_LITTLE = 1u << 0,  /* the bytes are little endian (else big) */
+    VP_J_ALIGN = 1u << 1,   /* the jump is rounded up to a multiple of 4 */
+    VP_J_ALL_FLAGS = 3u
+};
+
+/* The parameters of a byte_jump condition: it reads `bytes` bytes (its
+ * window, distance D and within = length = bytes after the previous match)
+ * and the conditions after it count from the end of those bytes plus
+ * value * multiplier (rounded up to 4 with align) + post_offset.  One record
+ * per byte_jump condition, in condition order. */
+typedef struct vp_mjump {
+    uint32_t cond;      /* condition index */
+    uint8_t bytes;      /* 1..8 */
+    uint8_t flags;      /* VP_J_* */
+    uint32_t multiplier;  /* 1..65535 */
+    uint32_t post_offset; /* 0..65535 */
+} vp_mjump;
 
 /* Rule flags (vp_mrule.flags; stored in the high bits of the rule's service
  * byte, see docs/bundle-format.md). */
@@ -147,6 +175,8 @@ typedef struct vp_model {
     size_t n_flowbits;
     vp_mthreshold *thresholds; /* THRESHOLDS section (optional; since 1.6) */
     size_t n_thresholds;
+    vp_mjump *jumps;        /* JUMPS section (optional; since 1.7) */
+    size_t n_jumps;
     uint8_t *hs_stream_db;  /* serialized Hyperscan streaming database of all atoms */
     size_t hs_stream_db_len;
     /* Compiler side only (not decoded from bundles): the HS_BUFFER_DBS section. */

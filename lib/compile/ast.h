@@ -22,6 +22,9 @@ typedef struct vp_src_cond {
     int is_bytetest;        /* `byte_test`: bytes hold its expression, len its width */
     int bt_op, bt_little;   /* byte_test: vp_bt_op, byte order */
     uint64_t bt_value;
+    int is_jump;            /* `byte_jump`: len bytes read; bytes is a placeholder */
+    int bj_little, bj_align;
+    uint32_t bj_mult, bj_post;
     int endswith;           /* `endswith: true`: the reader appends that check */
     uint8_t *bytes;         /* literal bytes, regex text or anomaly name; NUL-terminated */
     size_t len;             /* literal length / regex text length */

@@ -84,7 +84,8 @@ typedef struct atom_src {
 typedef struct builder {
     strpool pool;
     vp_model *m;
-    size_t cap_rules, cap_conds, cap_strlist, cap_ports, cap_atoms, cap_flowbits, cap_thresholds;
+    size_t cap_rules, cap_conds, cap_strlist, cap_ports, cap_atoms, cap_flowbits, cap_thresholds,
+        cap_jumps;
     atom_src *atoms;
     size_t n_atoms;
     uint32_t *hash_slots; /* open addressing, atom index + 1 */
@@ -322,6 +323,9 @@ static int64_t atom_intern(builder *b, const vp_src_rule *r, size_t k, char *own
     } else if (c->is_anybyte) {
         flags = VP_A_ANYBYTE;
         expr = strdup("");
+    } else if (c->is_jump) {
+        flags = VP_A_JUMP;
+        expr = strdup("");
     } else if (is_composite(c)) {
         flags = VP_A_REGEX; /* flags live inside the expression */
         expr = composite_expr(r, k);
@@ -473,6 +477,11 @@ static int bt_combine(const vp_src_rule *r, size_t k, bt_chain *ch, int32_t dist
         (r->conds[k - 1].flags & VP_C_NEGATE) ||
         VP_BUF_OF(r->conds[k - 1].flags) != VP_BUF_OF(c->flags))
         return 0;
+    /* a combined match counts from before its predecessor's end, which a
+     * byte_jump later in the chain cannot follow (its bytes must lie ahead) */
+    for (size_t q = k + 1; q < r->n_conds && (r->conds[q].flags & VP_C_RELATIVE); q++)
+        if (r->conds[q].is_jump)
+            return 0;
     vp_bseqs t;
     int rc = vp_bseqs_bytetest(&t, (unsigned)c->len, c->bt_little, c->bt_op, c->bt_value);
     size_t front = 0;
@@ -507,7 +516,7 @@ static int bt_chain_next(const vp_src_cond *c, bt_chain *ch)
     vp_bseqs_free(&ch->prev);
     ch->have_prev = 0;
     if ((c->flags & VP_C_NEGATE) || c->is_regex || c->is_anybyte || c->is_anomaly ||
-        c->len == 0 || c->len > VP_BSEQ_MAX_LEN)
+        c->is_jump || c->len == 0 || c->len > VP_BSEQ_MAX_LEN)
         return 0;
     int rc = bt_seqs_of(c, &ch->prev);
     if (rc < 0)
@@ -639,6 +648,17 @@ static void add_rule(builder *b, const vp_src_rule *r)
         }
         if (c->is_regex)
             mc->flags &= ~(uint32_t)VP_C_NOCASE;
+        if (c->is_jump) {
+            GROW(m->jumps, m->n_jumps, b->cap_jumps, b->oom);
+            if (b->oom) {
+                vp_bseqs_free(&ch.prev);
+                return;
+            }
+            m->jumps[m->n_jumps++] = (vp_mjump){
+                (uint32_t)(m->n_conds - 1), (uint8_t)c->len,
+                (uint8_t)((c->bj_little ? VP_J_LITTLE : 0) | (c->bj_align ? VP_J_ALIGN : 0)),
+                c->bj_mult, c->bj_post};
+        }
         mc->length = c->is_regex ? 0 : (uint32_t)c->len;
         mc->offset = c->offset;
         mc->depth = c->depth;

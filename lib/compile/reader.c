@@ -1141,9 +1141,10 @@ static size_t merge_ranges(vp_port_range *v, size_t n)
 
 /* ------------------------------------------------------------ conditions */
 
-enum { PAT_CONTENT, PAT_HEX, PAT_REGEX, PAT_ANOMALY, PAT_ISDATAAT, PAT_BYTETEST, N_PATTERN_KINDS };
+enum { PAT_CONTENT, PAT_HEX, PAT_REGEX, PAT_ANOMALY, PAT_ISDATAAT, PAT_BYTETEST, PAT_BYTEJUMP,
+       N_PATTERN_KINDS };
 static const char *const pattern_names[N_PATTERN_KINDS] = {"content", "hex", "regex", "anomaly",
-                                                           "isdataat", "byte_test"};
+                                                           "isdataat", "byte_test", "byte_jump"};
 
 /* What the walk over one condition mapping collects for the checks that
  * involve several of its fields (value nodes are set only for valid values). */
@@ -1430,6 +1431,63 @@ static int read_bytetest(reader *r, vp_src_cond *c, const yaml_node_t *v, uint8_
     return 0;
 }
 
+/* byte_jump: {bytes, endian, multiplier, align, post_offset}; bytes required. */
+static int read_bytejump(reader *r, vp_src_cond *c, const yaml_node_t *v, uint8_t **bytes,
+                         size_t *len)
+{
+    static const char what[] = "a mapping with bytes and optionally endian, multiplier, align "
+                               "and post_offset";
+    static const enum_name endians[] = {{"big", 0}, {"little", 1}, {NULL, 0}};
+    if (v->type != YAML_MAPPING_NODE) {
+        bad_kind(r, v, "byte_jump", what);
+        return 0;
+    }
+    map_iter it;
+    const yaml_node_t *key, *value;
+    int64_t n = 0, mult = 1, post = 0;
+    int little = 0, align = 0, have_n = 0, ok = 1;
+    shown sh;
+    if (map_begin(r, v, &it) < 0)
+        return -1;
+    while (map_next(r, &it, &key, &value)) {
+        if (text_is(key, "bytes")) {
+            have_n = read_int_in(r, value, "byte_jump bytes", "an integer 1..8", 1, 8, &n);
+            ok &= have_n;
+        } else if (text_is(key, "endian")) {
+            ok &= read_enum(r, value, "byte_jump endian", endians, &little);
+        } else if (text_is(key, "multiplier")) {
+            ok &= read_int_in(r, value, "byte_jump multiplier", "an integer 1..65535", 1,
+                              VP_MAX_JUMP, &mult);
+        } else if (text_is(key, "align")) {
+            ok &= read_bool(r, value, "byte_jump align", &align);
+        } else if (text_is(key, "post_offset")) {
+            ok &= read_int_in(r, value, "byte_jump post_offset", "an integer 0..65535", 0,
+                              VP_MAX_JUMP, &post);
+        } else if (!is_extension_key(key)) {
+            error_on(r, VP_D_UNKNOWN_FIELD, key, "unknown byte_jump field '%s'",
+                     show_raw(key, &sh));
+            ok = 0;
+        }
+    }
+    map_end(&it);
+    if (!have_n) {
+        if (ok)
+            error_on(r, VP_D_MISSING, v, "byte_jump needs bytes");
+        return 0;
+    }
+    if (!ok)
+        return 0;
+    *bytes = calloc((size_t)n + 1, 1);
+    if (!*bytes)
+        return -1;
+    *len = (size_t)n;
+    c->bj_little = little;
+    c->bj_align = align;
+    c->bj_mult = (uint32_t)mult;
+    c->bj_post = (uint32_t)post;
+    return 0;
+}
+
 /* Reads the pattern of one kind into c (only the first kind keeps its value;
  * the others are read for their own diagnostics).  -1 on OOM. */
 static int read_pattern(reader *r, vp_src_cond *c, int kind, const yaml_node_t *v)
@@ -1455,6 +1513,8 @@ static int read_pattern(reader *r, vp_src_cond *c, int kind, const yaml_node_t *
         rc = read_hex(r, v, 0, &bytes, &len);
     } else if (kind == PAT_BYTETEST) {
         rc = read_bytetest(r, c, v, &bytes, &len);
+    } else if (kind == PAT_BYTEJUMP) {
+        rc = read_bytejump(r, c, v, &bytes, &len);
     } else if (kind == PAT_ISDATAAT) {
         int64_t x;
         if (!read_int_in(r, v, "isdataat", "a non-negative integer", 0,
@@ -1547,18 +1607,46 @@ static int finish_isdataat(reader *r, vp_src_cond *c, cond_reading *cr)
     return 0;
 }
 
+/* byte_jump reads its bytes at `distance` after the previous match: the
+ * window [E+distance, E+distance+bytes] is its own. */
+static int finish_bytejump(reader *r, vp_src_cond *c, cond_reading *cr)
+{
+    if (cr->nocase_key)
+        error_on(r, VP_D_CONDITION, cr->nocase_key, "nocase does not apply to byte_jump");
+    if (cr->flags_key)
+        error_on(r, VP_D_CONDITION, cr->flags_key, "flags do not apply to byte_jump");
+    if (c->flags & VP_C_NEGATE)
+        error_at(r, VP_D_CONDITION, c->mark, "a byte_jump cannot be negated");
+    if (c->flags & (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH | VP_C_HAS_WITHIN))
+        error_at(r, VP_D_CONDITION, c->mark,
+                 "byte_jump takes distance only (its bytes are read at the previous match's "
+                 "end + distance; offset, depth and within do not apply)");
+    else if (!(c->flags & VP_C_HAS_DISTANCE))
+        error_at(r, VP_D_CONDITION, c->mark,
+                 "byte_jump needs distance (where its bytes start after the previous match)");
+    else if (c->distance < 0)
+        error_at(r, VP_D_UNSUPPORTED, c->mark,
+                 "a byte_jump reads at distance >= 0 in this version");
+    if (c->bytes) {
+        c->flags |= VP_C_HAS_WITHIN;
+        c->within = (uint32_t)c->len;
+    }
+    return 0;
+}
+
 /* The checks that need the whole condition mapping.  -1 on OOM. */
 static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_node_t *map)
 {
     char kinds[64];
     if (cr->n_kinds == 0) {
         error_on(r, VP_D_CONDITION, map,
-                 "a condition needs one of content, hex, regex, anomaly, isdataat or byte_test");
+                 "a condition needs one of content, hex, regex, anomaly, isdataat, byte_test or "
+                 "byte_jump");
     } else if (cr->n_kinds > 1) {
         list_pattern_kinds(cr, kinds, sizeof kinds);
         error_on(r, VP_D_CONDITION, map,
-                 "a condition must have exactly one of content, hex, regex, anomaly, isdataat or "
-                 "byte_test, got %s", kinds);
+                 "a condition must have exactly one of content, hex, regex, anomaly, isdataat, "
+                 "byte_test or byte_jump, got %s", kinds);
     }
     for (int i = 0; i < cr->n_kinds; i++)
         if (read_pattern(r, c, cr->kinds[i], cr->pattern[cr->kinds[i]]) < 0)
@@ -1569,11 +1657,12 @@ static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_n
         c->is_anomaly = cr->kinds[0] == PAT_ANOMALY;
         c->is_anybyte = cr->kinds[0] == PAT_ISDATAAT;
         c->is_bytetest = cr->kinds[0] == PAT_BYTETEST;
+        c->is_jump = cr->kinds[0] == PAT_BYTEJUMP;
     }
     if (cr->relative_key && !c->is_anybyte)
         error_on(r, VP_D_CONDITION, cr->relative_key,
                  "relative applies to isdataat only (use distance/within for a pattern)");
-    if (cr->endswith_key && (c->is_anybyte || c->is_anomaly || cr->n_kinds == 0))
+    if (cr->endswith_key && (c->is_anybyte || c->is_anomaly || c->is_jump || cr->n_kinds == 0))
         error_on(r, VP_D_CONDITION, cr->endswith_key,
                  "endswith applies to content, hex and regex only");
     else if (c->endswith && (c->flags & VP_C_NEGATE))
@@ -1582,6 +1671,8 @@ static int finish_cond(reader *r, vp_src_cond *c, cond_reading *cr, const yaml_n
                  "no end to place");
     if (c->is_anybyte)
         return finish_isdataat(r, c, cr);
+    if (c->is_jump)
+        return finish_bytejump(r, c, cr);
     if (c->is_anomaly) {
         if (cr->modifier_key)
             error_on(r, VP_D_CONDITION, cr->modifier_key,
@@ -1665,7 +1756,7 @@ static void check_relative_regex(reader *r, const vp_src_cond *conds, size_t k)
     for (size_t i = h; i < k; i++) {
         const vp_src_cond *p = &conds[i];
         int head = i == h;
-        int ok = !(p->flags & VP_C_NEGATE) && !p->is_anomaly &&
+        int ok = !(p->flags & VP_C_NEGATE) && !p->is_anomaly && !p->is_jump &&
                  (head ? !(p->is_regex && (p->flags & VP_C_HAS_DEPTH))
                        : !(p->flags & (VP_C_HAS_OFFSET | VP_C_HAS_DEPTH)) && p->distance >= 0);
         if (!ok) {
@@ -1676,6 +1767,35 @@ static void check_relative_regex(reader *r, const vp_src_cond *conds, size_t k)
             return;
         }
     }
+}
+
+/* A byte_jump's bytes must still be to come when its predecessor's end is
+ * found, and the condition after it counts from a place that lies ahead. */
+static void check_bytejump(reader *r, const vp_src_cond *conds, size_t k)
+{
+    const vp_src_cond *c = &conds[k];
+    if (!c->is_jump) {  /* the condition after a byte_jump */
+        if ((c->flags & VP_C_NEGATE) || c->is_regex || c->distance < 0)
+            error_at(r, VP_D_UNSUPPORTED, c->mark,
+                     "a condition relative to a byte_jump must be a positive content, hex, "
+                     "byte_test, byte_jump or isdataat with distance >= 0 in this version");
+        return;
+    }
+    if (VP_BUF_OF(c->flags) != VP_BUF_STREAM)
+        error_at(r, VP_D_UNSUPPORTED, c->buffer_mark,
+                 "byte_jump inspects the stream only in this version");
+    if (!(c->flags & VP_C_RELATIVE) || k == 0)
+        return; /* reported by finish_bytejump / the first-condition check */
+    size_t h = k;
+    while (h > 0 && (conds[h].flags & VP_C_RELATIVE))
+        h--;
+    for (size_t q = h + 1; q < k; q++)
+        if ((conds[q].flags & VP_C_HAS_DISTANCE) && conds[q].distance < 0) {
+            error_at(r, VP_D_UNSUPPORTED, c->mark,
+                     "a byte_jump cannot follow a negative distance in its chain (condition at "
+                     "%u:%u)", conds[q].mark.line, conds[q].mark.col);
+            return;
+        }
 }
 
 /* Checks of condition k against the rule's earlier conditions and the
@@ -1697,6 +1817,8 @@ static void check_cond_in_rule(reader *r, const vp_src_cond *conds, size_t k,
                  "a negated condition has no match position");
     if (relative && c->is_regex)
         check_relative_regex(r, conds, k);
+    if (c->is_jump || (relative && k > 0 && conds[k - 1].is_jump))
+        check_bytejump(r, conds, k);
     if (relative && k > 0 && VP_BUF_OF(c->flags) != VP_BUF_OF(conds[k - 1].flags))
         error_at(r, VP_D_CONDITION, c->buffer_mark,
                  "a relative condition must inspect the same buffer as the condition before "
@@ -2137,6 +2259,12 @@ static int rule_match(reader *r, vp_src_rule *rule, const yaml_node_t *v)
         if (rule->conds[rule->n_conds - 1].endswith && append_endswith(rule) < 0)
             return -1;
     }
+    for (size_t k = 0; k < rule->n_conds; k++)
+        if (rule->conds[k].is_jump &&
+            (k + 1 == rule->n_conds || !(rule->conds[k + 1].flags & VP_C_RELATIVE)))
+            error_at(r, VP_D_CONDITION, rule->conds[k].mark,
+                     "a byte_jump must be followed by a relative condition: it moves the "
+                     "position that condition counts from");
     return 0;
 }
 

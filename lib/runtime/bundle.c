@@ -32,6 +32,7 @@ static void bundle_destroy(vp_bundle_t *b)
         free(b->bufs[k].open_negs);
         free(b->bufs[k].head_pos_any);
         free(b->bufs[k].rel_pos_any);
+        free(b->bufs[k].rel_jump);
         free(b->bufs[k].elems);
     }
     free(b);
@@ -108,8 +109,9 @@ static int index_buffers(vp_bundle_t *b)
         bl->elems = calloc(n ? n : 1, sizeof(uint32_t));
         bl->head_pos_any = calloc(n ? n : 1, sizeof(vp_deadline));
         bl->rel_pos_any = calloc(n ? n : 1, sizeof(uint32_t));
+        bl->rel_jump = calloc(n ? n : 1, sizeof(uint32_t));
         if (!bl->head_deadlines || !bl->rel_neg_within || !bl->open_negs || !bl->elems ||
-            !bl->head_pos_any || !bl->rel_pos_any)
+            !bl->head_pos_any || !bl->rel_pos_any || !bl->rel_jump)
             return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -123,6 +125,8 @@ static int index_buffers(vp_bundle_t *b)
             bl->head_pos_any[bl->n_head_pos_any++] = d;
         } else if (el->anybyte && el->kind == VP_EK_REL_POS) {
             bl->rel_pos_any[bl->n_rel_pos_any++] = (uint32_t)i;
+        } else if (el->jump) {
+            bl->rel_jump[bl->n_rel_jump++] = (uint32_t)i;
         } else if (el->kind == VP_EK_HEAD_NEG && el->max_end != UINT64_MAX) {
             vp_deadline d = {el->max_end, (uint32_t)i};
             bl->head_deadlines[bl->n_head_deadlines++] = d;

@@ -212,6 +212,26 @@ static int relneg_at(vp_stream_t *s, const vp_elem *el, int create, relneg_state
     return 1;
 }
 
+/* A byte_jump element: predecessor ends whose bytes are still to come. */
+typedef struct jump_state {
+    uint64_t *scan_from;  /* pending ends below were decided */
+    uint64_t *earliest, *have; /* the earliest pending end, when have */
+    ring pend;
+} jump_state;
+
+static int jump_at(vp_stream_t *s, const vp_elem *el, int create, jump_state *out)
+{
+    uint8_t *p = vp_state_get(s, elem_index(s, el), create);
+    if (!p)
+        return 0;
+    uint64_t *u = (uint64_t *)(void *)p;
+    out->scan_from = u;
+    out->earliest = u + 1;
+    out->have = u + 2;
+    out->pend = ring_at(p + 24, el->pend_bits);
+    return 1;
+}
+
 static int headneg_killed(const vp_stream_t *s, const vp_elem *el)
 {
     return vp_bit_get(s->neg_killed, el->neg_index);
@@ -431,11 +451,174 @@ static void anybyte_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_
     }
 }
 
+/* ------------------------------------------------------------ byte_jump */
+
+/* Copies stream bytes [from, from + n) into out from the scan call's data or
+ * the carry before it; 0 when some of them are not at hand (lost in a gap, or
+ * never kept). */
+static int read_stream(const vp_stream_t *s, uint64_t from, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t at = from + i;
+        if (s->chunk && at >= s->chunk_at && at - s->chunk_at < s->chunk_len)
+            out[i] = s->chunk[at - s->chunk_at];
+        else if (at < s->carry_end && at >= s->carry_end - s->carry_len)
+            out[i] = s->carry[s->carry_len - (s->carry_end - at)];
+        else
+            return 0;
+    }
+    return 1;
+}
+
+void vp_chain_keep_carry(vp_stream_t *s, const uint8_t *p, size_t n, uint64_t at)
+{
+    if (n == 0)
+        return;
+    size_t keep = sizeof s->carry;
+    if (s->carry_end != at || s->raw.seg_base > at)
+        s->carry_len = 0; /* not contiguous with what was kept */
+    if (n >= keep) {
+        memcpy(s->carry, p + n - keep, keep);
+        s->carry_len = (uint8_t)keep;
+    } else {
+        size_t old = s->carry_len + n > keep ? keep - n : s->carry_len;
+        memmove(s->carry, s->carry + s->carry_len - old, old);
+        memcpy(s->carry + old, p, n);
+        s->carry_len = (uint8_t)(old + n);
+    }
+    s->carry_end = at + n;
+}
+
+/* Where the conditions after the jump count from, given the end of the bytes
+ * it read; 0 when the jump is farther than VP_MAX_JUMP. */
+static int jump_target(const vp_elem *el, const uint8_t *b, uint64_t read_end, uint64_t *J)
+{
+    uint64_t v = 0;
+    for (uint32_t k = 0; k < el->length; k++)
+        v = (v << 8) | b[(el->jump_flags & VP_J_LITTLE) ? el->length - 1 - k : k];
+    if (v > VP_MAX_JUMP / el->jump_mult)
+        return 0;
+    v *= el->jump_mult;
+    if (el->jump_flags & VP_J_ALIGN)
+        v = (v + 3) & ~(uint64_t)3;
+    v += el->jump_post;
+    if (v > VP_MAX_JUMP)
+        return 0;
+    *J = read_end + v;
+    return 1;
+}
+
+/* The bytes of pending end E have arrived: read them and jump. */
+static void jump_decide(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
+{
+    const vp_elem *el = elem(s, ci);
+    uint64_t from = E + (uint64_t)el->distance, end = from + el->length;
+    uint8_t b[8];
+    uint64_t J;
+    if (from < cx->seg_base || !read_stream(s, from, el->length, b) ||
+        !jump_target(el, b, end, &J))
+        return;
+    member_found(s, cx, ci, J, now);
+}
+
+static void jump_set_earliest(jump_state *st)
+{
+    uint64_t e;
+    *st->have = ring_next(st->pend, (int64_t)*st->scan_from, (int64_t)*st->pend.hi, &e);
+    if (*st->have)
+        *st->earliest = e;
+}
+
+/* Finds the earliest pending read of the buffer's byte_jump elements again,
+ * dropping those whose rule is over. */
+static void jump_rescan(vp_stream_t *s, vp_bufctx *cx)
+{
+    const vp_buflists *bl = &s->bundle->bufs[cx->buf];
+    int found = 0;
+    for (size_t i = 0; cx->armed_jump && i < bl->n_rel_jump; i++) {
+        const vp_elem *el = elem(s, bl->rel_jump[i]);
+        jump_state st;
+        if (!jump_at(s, el, 0, &st) || !*st.have)
+            continue;
+        if (!elem_is_live(s, el)) {
+            *st.have = 0;
+            cx->armed_jump--;
+            continue;
+        }
+        uint64_t due = *st.earliest + (uint64_t)el->distance + el->length;
+        if (!found || due < cx->jump_due) {
+            cx->jump_due = due;
+            cx->jump_elem = bl->rel_jump[i];
+            found = 1;
+        }
+    }
+    if (!found)
+        cx->armed_jump = 0;
+}
+
+/* Decides the earliest pending read (its bytes have arrived). */
+static void jump_next(vp_stream_t *s, vp_bufctx *cx)
+{
+    uint32_t ci = cx->jump_elem;
+    const vp_elem *el = elem(s, ci);
+    jump_state st;
+    if (!jump_at(s, el, 0, &st) || !*st.have) {
+        jump_rescan(s, cx);
+        return;
+    }
+    uint64_t E = *st.earliest, due = cx->jump_due;
+    ring_clear_bit(st.pend, E);
+    *st.scan_from = E + 1;
+    jump_set_earliest(&st);
+    if (!*st.have)
+        cx->armed_jump--;
+    jump_rescan(s, cx);
+    jump_decide(s, cx, ci, E, due);
+}
+
+static void jump_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
+{
+    const vp_elem *el = elem(s, ci);
+    uint64_t due = E + (uint64_t)el->distance + el->length;
+    if (due <= now) {   /* only from a bundle the compiler did not make */
+        jump_decide(s, cx, ci, E, now);
+        return;
+    }
+    jump_state st;
+    if (!jump_at(s, el, 1, &st))
+        return;
+    if (E > *st.pend.hi)
+        ring_advance(st.pend, E);
+    if (!ring_set(st.pend, E))
+        return;
+    if (!*st.have) {
+        *st.have = 1;
+        *st.earliest = E;
+        if (E < *st.scan_from)
+            *st.scan_from = E;
+        cx->armed_jump++;
+    } else if (E < *st.earliest) {
+        *st.earliest = E;
+        if (E < *st.scan_from)
+            *st.scan_from = E;
+    } else {
+        return;
+    }
+    if (cx->armed_jump == 1 || due < cx->jump_due) {
+        cx->jump_due = due;
+        cx->jump_elem = ci;
+    }
+}
+
 static void relpos_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
     if (el->anybyte) {
         anybyte_add_prev(s, cx, ci, E, now);
+        return;
+    }
+    if (el->jump) {
+        jump_add_prev(s, cx, ci, E, now);
         return;
     }
     ring raw;
@@ -461,7 +644,8 @@ static void relpos_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t
         return;
     if (el->has_within) {
         if (el->prev_bits) {
-            ring_advance(st.prev, now);
+            /* after a byte_jump, E lies ahead (the ring covers that far) */
+            ring_advance(st.prev, E > now ? E : now);
             ring_set(st.prev, E);
         }
     } else if (!*st.have_min || E < *st.min_end) {
@@ -780,7 +964,13 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
             best = cx->any_due;
             which = -5;
         }
-        int arrived = which == -4 || which == -5;
+        if (cx->armed_jump && !elem_is_live(s, elem(s, cx->jump_elem)))
+            jump_rescan(s, cx);
+        if (cx->armed_jump && cx->jump_due <= best) {
+            best = cx->jump_due;
+            which = -6;
+        }
+        int arrived = which == -4 || which == -5 || which == -6;
         if (which == -1 || best > upto || (best == upto && !inclusive && !arrived))
             break;
         if (which == -2) {
@@ -800,6 +990,8 @@ void vp_chain_flush(vp_stream_t *s, vp_bufctx *cx, uint64_t upto, int inclusive)
             chain_complete(s, cx, el->chain, best);
             if (cx->armed_any)
                 anybyte_rescan(s, cx);
+        } else if (which == -6) {
+            jump_next(s, cx);
         } else if (which == -3) {
             decide_deferred(s, cx, def);
         } else {
@@ -820,7 +1012,14 @@ static int headneg_window_overlaps(const vp_elem *el, uint64_t g0, uint64_t g1)
 /* Forgets the partial chains of one element (a gap, a new message). */
 static void reset_elem(vp_stream_t *s, const vp_elem *el, uint64_t base)
 {
-    if (el->kind == VP_EK_REL_POS) {
+    if (el->jump) {
+        jump_state st;
+        if (!jump_at(s, el, 0, &st))
+            return;
+        ring_reset(st.pend, base);
+        *st.scan_from = base;
+        *st.have = 0;
+    } else if (el->kind == VP_EK_REL_POS) {
         relpos_state st;
         if (!relpos_at(s, el, 0, &st))
             return;
@@ -889,6 +1088,7 @@ void vp_chain_gap(vp_stream_t *s, vp_bufctx *cx, uint64_t g0, uint64_t g1)
     vp_state_foreach(s, reset_if_on_buffer, &a);
     cx->pending = 0;
     cx->armed_any = 0;
+    cx->armed_jump = 0;
     cx->flushed_to = g1;
 }
 

@@ -50,6 +50,8 @@ typedef struct vp_buflists {
     size_t n_head_pos_any;
     uint32_t *rel_pos_any;      /* relative isdataat (positive) */
     size_t n_rel_pos_any;
+    uint32_t *rel_jump;         /* byte_jump elements (stream only) */
+    size_t n_rel_jump;
     uint32_t *elems;            /* every element on this buffer */
     size_t n_elems;
 } vp_buflists;
@@ -150,6 +152,9 @@ typedef struct vp_bufctx {
     size_t armed_any;           /* relative isdataat elements waiting for their byte */
     uint64_t any_due;           /* with armed_any: the earliest of their positions ... */
     uint32_t any_elem;          /* ... and its element (kept so a flush looks nothing up) */
+    size_t armed_jump;          /* byte_jump elements waiting for bytes to read */
+    uint64_t jump_due;          /* with armed_jump: the earliest read's end ... */
+    uint32_t jump_elem;         /* ... and its element */
     uint64_t map_d0, map_r0;    /* buffer position map_d0 is stream offset map_r0 */
 } vp_bufctx;
 
@@ -208,6 +213,15 @@ struct vp_stream {
      * did not, retried at later matches of their patterns */
     uint8_t *fbits, *fbits_own;
     uint8_t *rule_wait;
+    /* byte_jump (chain.c) reads bytes of the stream: those of the scan call
+     * in progress, and the last few before it (at most 8 are ever read, and
+     * every read ends in the current call or an earlier one) */
+    const uint8_t *chunk;       /* the call's data, NULL outside a scan call */
+    uint64_t chunk_at;          /* stream offset of chunk[0] */
+    size_t chunk_len;
+    uint8_t carry[8];           /* the stream's bytes [carry_end - carry_len, carry_end) */
+    uint8_t carry_len;
+    uint64_t carry_end;
 };
 
 static inline int vp_bit_get(const uint8_t *bits, size_t i)
@@ -224,6 +238,10 @@ static inline void vp_bit_clear(uint8_t *bits, size_t i)
 {
     bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
 }
+
+/* chain.c: keeps the last bytes of a scan call for byte_jump reads that
+ * straddle calls (only when the bundle has byte_jump rules). */
+void vp_chain_keep_carry(vp_stream_t *s, const uint8_t *p, size_t n, uint64_t at);
 
 /* state.c: element state of a stream, made when a chain first needs it.
  * NULL when the element has none, or !create and it was never made, or out

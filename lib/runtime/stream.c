@@ -136,6 +136,9 @@ VP_API vp_status vp_stream_scan(vp_stream_t *s, const void *data, size_t len,
     }
     const char *p = data;
     size_t left = s->hs ? len : 0; /* without raw-stream patterns only offsets move */
+    s->chunk = data;
+    s->chunk_at = s->raw.pos;
+    s->chunk_len = len;
     while (left) {
         /* Hyperscan takes an unsigned int length. */
         unsigned int n = left > UINT_MAX ? UINT_MAX : (unsigned int)left;
@@ -151,6 +154,9 @@ VP_API vp_status vp_stream_scan(vp_stream_t *s, const void *data, size_t len,
     /* A match ending exactly here may still come from the end of the stream
      * ($ anchors), so only deadlines strictly before are decided now. */
     vp_chain_flush(s, &s->raw, s->raw.pos, 0);
+    if (s->bundle->plan.has_jump)
+        vp_chain_keep_carry(s, data, len - left, start);
+    s->chunk = NULL;
     if (st == VP_OK && len && s->wants_http && !s->http_failed)
         st = vp_stream_http_scan(s, data, len, start, scratch);
     if (st == VP_OK && s->oom) {
@@ -180,6 +186,8 @@ VP_API vp_status vp_stream_gap(vp_stream_t *s, uint64_t len, vp_scratch_t *scrat
         st = VP_E_HYPERSCAN;
     s->raw.pos += len;
     s->raw.seg_base = s->raw.pos;
+    s->carry_len = 0;   /* nothing is read across a gap */
+    s->carry_end = s->raw.pos;
     /* HTTP framing cannot survive lost bytes: raw-stream rules carry on. */
     vp_stream_http_gap(s);
     scratch_release(scratch);

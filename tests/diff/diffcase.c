@@ -226,6 +226,85 @@ static void gen_cond(rng *g, const dc_set *set, dc_rule *r, size_t k)
     c->endswith = !c->negate && chance(g, 8);
 }
 
+/* Can a relative condition follow condition k? */
+static int extendable(const orc_cond *c)
+{
+    return !c->negate && !c->is_dataat && !c->endswith;
+}
+
+/* Some rules get a byte_jump: after a condition that can be extended, and
+ * followed by a positive relative condition with distance >= 0; no negative
+ * distance before it in its chain (the compiler's rules). */
+static void gen_jumps(dc_set *set)
+{
+    rng g = rng_of(set->seed, set->index, UINT64_C(1) << 44);
+    for (size_t i = 0; i < set->n_rules; i++) {
+        dc_rule *r = &set->rules[i];
+        if (!chance(&g, 18))
+            continue;
+        /* often the whole rule: its first condition, the jump, one after */
+        if (chance(&g, 50) && extendable(&r->conds[0]) && !r->conds[0].is_regex)
+            r->n_conds = 1;
+        /* the jump goes at k: the last condition, or one whose successor is relative */
+        size_t k = (size_t)range(&g, 1, (int64_t)r->n_conds);
+        if (k < r->n_conds && !(r->conds[k].has_distance || r->conds[k].has_within))
+            k = r->n_conds;
+        if (!extendable(&r->conds[k - 1]))
+            continue;
+        if (k == r->n_conds || k + 1 == r->n_conds) {
+            if (k + 2 > DC_MAX_CONDS)
+                continue;
+            /* the jump and one relative condition after it: gen_cond makes
+             * one relative after an extendable condition (any will do) */
+            dc_rule saved = *r;
+            r->n_conds = k + 2;
+            r->conds[k] = r->conds[k - 1];
+            int found = 0;
+            for (int tries = 0; tries < 50 && !found; tries++) {
+                gen_cond(&g, set, r, k + 1);
+                const orc_cond *n = &r->conds[k + 1];
+                found = (n->has_distance || n->has_within) && !n->negate && !n->endswith;
+            }
+            if (!found) {
+                *r = saved;
+                continue;
+            }
+        }
+        orc_cond *next = &r->conds[k + 1];
+        if (!(next->has_distance || next->has_within))
+            continue;
+        next->negate = 0;
+        next->endswith = 0;
+        if (next->has_distance && next->distance < 0)
+            next->distance = -next->distance;
+        /* a relative isdataat after the jump counts from it with distance >= 0 */
+        orc_cond *c = &r->conds[k];
+        memset(c, 0, sizeof(*c));
+        r->pat[k][0] = '\0';
+        r->flags[k][0] = '\0';
+        r->as_hex[k] = 0;
+        static const int sizes[] = {1, 1, 1, 2, 2, 4};
+        static const uint32_t mults[] = {1, 1, 1, 2, 4};
+        c->is_jump = 1;
+        c->bj_bytes = PICK(&g, sizes);
+        c->bj_little = chance(&g, 40);
+        c->bj_align = chance(&g, 25);
+        c->bj_mult = PICK(&g, mults);
+        c->bj_post = chance(&g, 30) ? (uint32_t)range(&g, 0, 3) : 0;
+        c->len = (size_t)c->bj_bytes;
+        c->has_distance = c->has_within = 1;
+        c->distance = range(&g, 0, 3);
+        c->within = c->bj_bytes;
+        /* no negative distance before it in its chain */
+        size_t h = k;
+        while (h > 0 && (r->conds[h].has_distance || r->conds[h].has_within))
+            h--;
+        for (size_t q = h; q < k; q++)
+            if (r->conds[q].has_distance && r->conds[q].distance < 0)
+                r->conds[q].distance = -r->conds[q].distance;
+    }
+}
+
 void dc_gen_set(uint64_t seed, uint64_t index, dc_set *set)
 {
     static const char *const severities[] = {"low", "medium", "high", "critical"};
@@ -302,6 +381,7 @@ void dc_gen_set(uint64_t seed, uint64_t index, dc_set *set)
             }
         }
     }
+    gen_jumps(set);
     /* A stream of its own, so older seeds keep generating the same rules. */
     rng h = rng_of(seed, index, UINT64_C(1) << 40);
     for (size_t i = 0; i < set->n_rules; i++)
@@ -385,13 +465,60 @@ static void put_table_string(rng *g, buf *o, const char *t, int flip_case)
 }
 
 /* An occurrence (near = 0) or a near miss (near = 1) of some pattern of the set. */
+static void plant_cond(rng *g, const dc_rule *r, size_t k, buf *o, int near, int from_jump);
+
+static void put_filler(rng *g, buf *o, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        uint8_t ch = byte_of(PICK(g, alphabet));
+        put(o, &ch, 1);
+    }
+}
+
+/* A byte_jump with what it needs around it, mostly right: the condition
+ * before, its distance, a value, the bytes it moves over and the condition
+ * after (off by one byte now and then). */
+static void plant_jump(rng *g, const dc_rule *r, size_t k, buf *o, int near, int from_jump)
+{
+    const orc_cond *c = &r->conds[k];
+    if (k > 0 && !from_jump && chance(g, 80))
+        plant_cond(g, r, k - 1, o, 0, 0);
+    put_filler(g, o, c->distance);
+    uint64_t v = chance(g, 90) ? (uint64_t)range(g, 0, 8) : next64(g);
+    uint8_t b[8];
+    for (int i = 0; i < c->bj_bytes; i++)
+        b[c->bj_little ? i : c->bj_bytes - 1 - i] = (uint8_t)(v >> (8 * i));
+    put(o, b, (size_t)c->bj_bytes);
+    if (k + 1 >= r->n_conds || v > 8 || !chance(g, 80))
+        return;
+    int64_t move = (int64_t)(v * c->bj_mult);
+    if (c->bj_align)
+        move = (move + 3) / 4 * 4;
+    move += c->bj_post;
+    const orc_cond *n = &r->conds[k + 1];
+    move += n->has_distance ? n->distance : 0;
+    if (near)
+        move += range(g, -1, 1);
+    put_filler(g, o, move < 0 ? 0 : move);
+    plant_cond(g, r, k + 1, o, 0, 1);   /* a jump after: without its predecessor again */
+}
+
 static void plant(rng *g, const dc_set *set, buf *o, int near)
 {
     const dc_rule *r = &set->rules[next64(g) % set->n_rules];
     size_t k = (size_t)(next64(g) % r->n_conds);
+    plant_cond(g, r, k, o, near, 0);
+}
+
+static void plant_cond(rng *g, const dc_rule *r, size_t k, buf *o, int near, int from_jump)
+{
     const orc_cond *c = &r->conds[k];
     if (c->is_dataat)
         return; /* any byte */
+    if (c->is_jump) {
+        plant_jump(g, r, k, o, near, from_jump);
+        return;
+    }
     if (c->is_bytetest) { /* the value (or a neighbour) in the test's byte order */
         uint64_t v = c->bt_value + (near ? (uint64_t)range(g, -1, 1) : 0);
         if (!near && chance(g, 30))
@@ -606,6 +733,13 @@ int dc_set_yaml(const dc_set *set, char *dst, size_t cap)
                     emit(&o, "        relative: true\n");
                 if (c->negate)
                     emit(&o, "        negate: true\n");
+                continue;
+            }
+            if (c->is_jump) {
+                emit(&o, "      - byte_jump: {bytes: %d%s, multiplier: %" PRIu32 "%s, "
+                         "post_offset: %" PRIu32 "}\n        distance: %" PRId64 "\n",
+                     c->bj_bytes, c->bj_little ? ", endian: little" : "", c->bj_mult,
+                     c->bj_align ? ", align: true" : "", c->bj_post, c->distance);
                 continue;
             }
             if (c->is_bytetest) {
@@ -1184,6 +1318,15 @@ static int rule_valid(const dc_rule *r)
             return 0;
         if (c->is_dataat && (c->has_within || c->has_offset || c->has_depth || c->distance < 0))
             return 0;
+        if (c->is_jump && (k + 1 == r->n_conds || !(r->conds[k + 1].has_distance ||
+                                                    r->conds[k + 1].has_within) ||
+                           r->conds[k + 1].negate || r->conds[k + 1].distance < 0))
+            return 0;
+        if (c->is_jump) {
+            for (size_t q = k; q > 0 && (r->conds[q].has_distance || r->conds[q].has_within); q--)
+                if (q < k && r->conds[q].distance < 0)
+                    return 0;
+        }
         if (!c->is_regex && ((c->has_within && c->within < (int64_t)c->len) ||
                              (c->has_depth && c->depth < (int64_t)c->len)))
             return 0;

@@ -27,6 +27,10 @@
  *    [N, N + 1] (absolute) or [E + N, E + N + 1] (relative): it holds when
  *    that byte arrived, its negation when the stream ended before it.
  *  - endswith keeps only the matches that end exactly where the stream ends.
+ *  - byte_jump N matches every N bytes of a segment; the condition after it
+ *    counts from J = e + value * multiplier (rounded up to a multiple of 4
+ *    with align) + post_offset instead of e, and a value that moves more than
+ *    65535 bytes is no match.
  *
  * When does the rule become true?  Every element of a chain is known at a
  * "decision point": a match at its end e, a negation at the end of its window
@@ -56,6 +60,7 @@ typedef struct stream {
 typedef struct span {
     int64_t s, e; /* [s, e) */
     size_t seg;
+    int64_t j;    /* where the next relative condition counts from: e, or a jump's target */
 } span;
 
 typedef struct spans {
@@ -76,7 +81,7 @@ static int push(spans *l, int64_t s, int64_t e, size_t seg)
         l->v = v;
         l->cap = cap;
     }
-    l->v[l->n++] = (span){s, e, seg};
+    l->v[l->n++] = (span){s, e, seg, e};
     return 0;
 }
 
@@ -203,6 +208,32 @@ static int regex_spans(const orc_cond *c, const stream *st, spans *out, char *er
     return rc;
 }
 
+/* byte_jump: every run of bj_bytes bytes, each with its target. */
+static int jump_spans(const orc_cond *c, const stream *st, spans *out)
+{
+    size_t n = (size_t)c->bj_bytes;
+    for (size_t g = 0; g < st->n; g++) {
+        const orc_segment *seg = &st->segs[g];
+        for (size_t s = 0; s + n <= seg->len; s++) {
+            uint64_t v = 0;
+            for (size_t k = 0; k < n; k++)
+                v = (v << 8) | seg->data[s + (c->bj_little ? n - 1 - k : k)];
+            /* in 128 bits: no value can wrap around */
+            unsigned __int128 move = (unsigned __int128)v * c->bj_mult;
+            if (c->bj_align)
+                move = (move + 3) / 4 * 4;
+            move += c->bj_post;
+            if (move > 65535)
+                continue;
+            int64_t e = st->start[g] + (int64_t)(s + n);
+            if (push(out, e - (int64_t)n, e, g))
+                return -1;
+            out->v[out->n - 1].j = e + (int64_t)move;
+        }
+    }
+    return 0;
+}
+
 /* isdataat: every byte is a match. */
 static int byte_spans(const stream *st, spans *out)
 {
@@ -258,7 +289,7 @@ static int fits(const orc_cond *c, const span *m, const span *prev)
         return 0;
     if (!prev)
         return 1;
-    return m->seg == prev->seg && m->s >= rel_start(c, prev->e) && m->e <= rel_end(c, prev->e);
+    return m->seg == prev->seg && m->s >= rel_start(c, prev->j) && m->e <= rel_end(c, prev->j);
 }
 
 static int overlaps_gap(const stream *st, int64_t from, int64_t to)
@@ -289,8 +320,8 @@ static int64_t negation_point(const orc_cond *c, const spans *kills, const span 
          * there (the rest of the window never comes). */
         int64_t seg_from = st->start[prev->seg];
         int64_t seg_to = seg_from + (int64_t)st->segs[prev->seg].len;
-        from = max64(rel_start(c, prev->e), 0);
-        to = rel_end(c, prev->e);
+        from = max64(rel_start(c, prev->j), 0);
+        to = rel_end(c, prev->j);
         if (from < seg_from || (to > seg_to && seg_to < st->end))
             return NEVER;
     }
@@ -367,7 +398,7 @@ int orc_match_ends(const orc_cond *c, const orc_segment *segs, size_t n_segs, in
 {
     *ends = NULL;
     *n_ends = 0;
-    if (c->is_dataat || c->negate)
+    if (c->is_dataat || c->negate || c->is_jump)
         return 0;
     stream st = {segs, n_segs, calloc(n_segs + 1, sizeof(int64_t)), 0};
     spans all = {0};
@@ -438,6 +469,7 @@ int orc_eval(const orc_cond *conds, size_t n, const orc_segment *segs, size_t n_
     }
     for (size_t i = 0; i < n; i++) {
         int bad = conds[i].is_dataat     ? byte_spans(&st, &all[i])
+                  : conds[i].is_jump     ? jump_spans(&conds[i], &st, &all[i])
                   : conds[i].is_bytetest ? bytetest_spans(&conds[i], &st, &all[i])
                   : conds[i].is_regex    ? regex_spans(&conds[i], &st, &all[i], err, err_len)
                                          : content_spans(&conds[i], &st, &all[i]);

@@ -39,6 +39,13 @@ typedef struct orc_cond {
     int is_bytetest;
     int bt_bytes, bt_little, bt_op;
     uint64_t bt_value;
+    /* byte_jump: a pattern of bj_bytes bytes (any value, no `pattern`) whose
+     * next relative condition counts from its end + the value (big or little
+     * endian) * bj_mult, rounded up to 4 with bj_align, + bj_post; a value
+     * that moves more than 65535 bytes has no match. */
+    int is_jump;
+    int bj_bytes, bj_little, bj_align;
+    uint32_t bj_mult, bj_post;
 } orc_cond;
 
 /* byte_test operators, as the rule language names them. */

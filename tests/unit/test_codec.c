@@ -265,6 +265,9 @@ static void assert_models_equal(const vp_model *a, const vp_model *b)
         ck_assert_uint_eq(a->thresholds[i].count, b->thresholds[i].count);
         ck_assert_uint_eq(a->thresholds[i].seconds, b->thresholds[i].seconds);
     }
+    ck_assert_uint_eq(a->n_jumps, b->n_jumps);
+    for (size_t i = 0; i < a->n_jumps; i++)
+        ck_assert_mem_eq(&a->jumps[i], &b->jumps[i], sizeof a->jumps[i]);
     ck_assert_uint_eq(a->hs_stream_db_len, b->hs_stream_db_len);
     if (a->hs_stream_db_len)
         ck_assert_mem_eq(a->hs_stream_db, b->hs_stream_db, a->hs_stream_db_len);
@@ -1191,6 +1194,125 @@ START_TEST(test_thresholds_invalid)
 }
 END_TEST
 
+/* -------------------------------------------------------------- byte_jump */
+
+/* Rule 1: "ab", a 2-byte jump, "cd"; rule 2: "x", "y" 1 after, a 1-byte
+ * jump, "z".  Conditions 0-2 and 3-6; the jumps are conditions 1 and 5. */
+static void jumps_model(vp_model *m)
+{
+    static const char yaml[] =
+        "format: 1\nrules:\n"
+        "  - {id: 1, name: a, severity: low, match: [{content: ab},\n"
+        "     {byte_jump: {bytes: 2, endian: little, multiplier: 4, align: true,\n"
+        "      post_offset: 7}, distance: 1}, {content: cd, distance: 0}]}\n"
+        "  - {id: 2, name: b, severity: low, match: [{content: x}, {content: y, distance: 1},\n"
+        "     {byte_jump: {bytes: 1}, distance: 0}, {content: z, within: 3}]}\n";
+    uint8_t *data;
+    size_t len;
+    vpt_compile(yaml, &data, &len);
+    char msg[256];
+    int64_t off;
+    ck_assert_int_eq(vp_bundle_decode(data, len, m, msg, sizeof msg, &off), VP_OK);
+    free(data);
+    ck_assert_uint_eq(m->n_jumps, 2);
+    ck_assert_uint_eq(m->jumps[0].cond, 1);
+    ck_assert_uint_eq(m->jumps[1].cond, 5);
+    ck_assert_uint_eq(m->jumps[0].flags, VP_J_LITTLE | VP_J_ALIGN);
+    ck_assert_uint_eq(m->jumps[0].multiplier, 4);
+    ck_assert_uint_eq(m->jumps[0].post_offset, 7);
+}
+
+#define JUMP_REC(i, f) (VP_BUNDLE_ARRAY_HEADER + (i) * VP_BUNDLE_JUMP_REC + (f))
+
+static void bj_no_records(vp_model *m) { m->n_jumps = 0; }
+static void bj_cond_range(vp_model *m) { m->jumps[1].cond = 99; }
+static void bj_not_a_jump(vp_model *m) { m->jumps[1].cond = 6; }
+static void bj_order(vp_model *m) { m->jumps[1].cond = 1; }
+static void bj_bytes(vp_model *m) { m->jumps[0].bytes = 1; }
+static void bj_flags(vp_model *m) { m->jumps[0].flags = 4; }
+static void bj_mult_zero(vp_model *m) { m->jumps[1].multiplier = 0; }
+static void bj_mult_big(vp_model *m) { m->jumps[1].multiplier = 65536; }
+static void bj_post_big(vp_model *m) { m->jumps[0].post_offset = 65536; }
+static void bj_negated(vp_model *m) { m->conds[1].flags |= VP_C_NEGATE; }
+static void bj_negative_distance(vp_model *m) { m->conds[1].distance = -1; }
+static void bj_within(vp_model *m) { m->conds[1].within = 3; }
+static void bj_too_long(vp_model *m)
+{
+    m->conds[1].length = m->conds[1].within = 9;
+    m->jumps[0].bytes = 9;
+}
+static void bj_with_offset(vp_model *m)
+{
+    m->conds[1].flags |= VP_C_HAS_OFFSET;
+    m->conds[1].offset = 1;
+}
+static void bj_atom_expr(vp_model *m) { m->atoms[m->conds[1].atom].expr = m->rules[0].name; }
+static void bj_atom_http(vp_model *m)
+{
+    m->atoms[m->conds[1].atom].flags |= (uint32_t)VP_BUF_URI << VP_BUF_SHIFT;
+}
+static void bj_tail(vp_model *m) { m->conds[2].flags &= ~(uint32_t)VP_C_RELATIVE; }
+static void bj_next_negated(vp_model *m) { m->conds[2].flags |= VP_C_NEGATE; }
+static void bj_next_behind(vp_model *m) { m->conds[6].distance = -1, m->conds[6].flags |= VP_C_HAS_DISTANCE; }
+static void bj_after_negative(vp_model *m) { m->conds[4].distance = -1; }
+
+static const fb_case bj_cases[] = {
+    {"byte_jump condition without a record", bj_no_records, VP_SECT_CONDS, COND(1, 0)},
+    {"record for a condition out of range", bj_cond_range, VP_SECT_JUMPS, JUMP_REC(1, 0)},
+    {"record for a condition that is no byte_jump", bj_not_a_jump, VP_SECT_JUMPS, JUMP_REC(1, 0)},
+    {"records out of order", bj_order, VP_SECT_JUMPS, JUMP_REC(1, 0)},
+    {"bytes unlike the condition's length", bj_bytes, VP_SECT_JUMPS, JUMP_REC(0, 4)},
+    {"unknown flag", bj_flags, VP_SECT_JUMPS, JUMP_REC(0, 5)},
+    {"multiplier 0", bj_mult_zero, VP_SECT_JUMPS, JUMP_REC(1, 8)},
+    {"multiplier 65536", bj_mult_big, VP_SECT_JUMPS, JUMP_REC(1, 8)},
+    {"post_offset 65536", bj_post_big, VP_SECT_JUMPS, JUMP_REC(0, 12)},
+    {"negated byte_jump", bj_negated, VP_SECT_CONDS, COND(1, 4)},
+    {"byte_jump reading before the match", bj_negative_distance, VP_SECT_CONDS, COND(1, 4)},
+    {"byte_jump window unlike its length", bj_within, VP_SECT_CONDS, COND(1, 4)},
+    {"byte_jump of 9 bytes", bj_too_long, VP_SECT_CONDS, COND(1, 4)},
+    {"byte_jump with an offset", bj_with_offset, VP_SECT_CONDS, COND(1, 4)},
+    {"byte_jump atom with an expression", bj_atom_expr, VP_SECT_ATOMS, ATOM(1, 4)},
+    {"byte_jump atom on an HTTP buffer", bj_atom_http, VP_SECT_ATOMS, ATOM(1, 4)},
+    {"byte_jump ending its chain", bj_tail, VP_SECT_CONDS, COND(1, 4)},
+    {"negated condition after a byte_jump", bj_next_negated, VP_SECT_CONDS, COND(1, 4)},
+    {"negative distance after a byte_jump", bj_next_behind, VP_SECT_CONDS, COND(5, 4)},
+    {"byte_jump after a negative distance", bj_after_negative, VP_SECT_CONDS, COND(5, 4)},
+};
+
+START_TEST(test_jumps_round_trip)
+{
+    vp_model m;
+    jumps_model(&m);
+    blob b = round_trip(&m);
+    int64_t off = -1;
+    char msg[256];
+    size_t rec = sect_off(&b, VP_SECT_JUMPS) + JUMP_REC(1, 6);
+    b.p[rec] = 1;
+    reseal(&b);
+    ck_assert_int_eq(decode_blob(&b, &off, msg, sizeof msg), VP_E_BUNDLE_FORMAT);
+    ck_assert_int_eq(off, (int64_t)rec);
+    free(b.p);
+    vp_model_free(&m);
+}
+END_TEST
+
+START_TEST(test_jumps_invalid)
+{
+    const fb_case *t = &bj_cases[_i];
+    vp_model m;
+    jumps_model(&m);
+    t->mutate(&m);
+    blob b = encode_model(&m);
+    int64_t off = -1;
+    char msg[256];
+    ck_assert_msg(decode_blob(&b, &off, msg, sizeof msg) == VP_E_BUNDLE_FORMAT, "%s", t->what);
+    ck_assert_msg(off == (int64_t)(sect_off(&b, t->sect) + t->at), "%s: offset %lld (%s)", t->what,
+                  (long long)off, msg);
+    free(b.p);
+    vp_model_free(&m);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- isdataat atoms */
 
 /* One rule: "ab" on the stream, then an any-byte condition (isdataat 2,
@@ -1549,6 +1671,8 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, test_service_rules);
     tcase_add_test(tc, test_flowbits_round_trip);
     tcase_add_loop_test(tc, test_flowbits_invalid, 0, (int)(sizeof fb_cases / sizeof fb_cases[0]));
+    tcase_add_test(tc, test_jumps_round_trip);
+    tcase_add_loop_test(tc, test_jumps_invalid, 0, (int)(sizeof bj_cases / sizeof bj_cases[0]));
     tcase_add_test(tc, test_thresholds_round_trip);
     tcase_add_loop_test(tc, test_thresholds_invalid, 0,
                         (int)(sizeof th_cases / sizeof th_cases[0]));

@@ -274,10 +274,24 @@ static const diag_case diag_cases[] = {
 
     /* conditions */
     {HEAD "    match:\n      - offset: 1\n", E, VP_D_CONDITION, 7, 9, 5,
-     "a condition needs one of content, hex, regex, anomaly, isdataat or byte_test"},
+     "a condition needs one of content, hex, regex, anomaly, isdataat, byte_test or byte_jump"},
     {HEAD "    match:\n      - content: a\n        regex: b\n", E, VP_D_CONDITION, 7, 9, 5,
-     "a condition must have exactly one of content, hex, regex, anomaly, isdataat or byte_test, got content "
-     "and regex"},
+     "a condition must have exactly one of content, hex, regex, anomaly, isdataat, byte_test or "
+     "byte_jump, got content and regex"},
+    {HEAD "    match:\n      - content: a\n      - byte_jump: 2\n        distance: 0\n"
+          "      - content: b\n        distance: 0\n", E, VP_D_STRUCTURE, 8, 20, 5,
+     "byte_jump must be a mapping with bytes and optionally endian, multiplier, align and "
+     "post_offset, got \"2\""},
+    {HEAD "    match:\n      - content: a\n      - byte_jump: {endian: big}\n        distance: 0\n"
+          "      - content: b\n        distance: 0\n", E, VP_D_MISSING, 8, 20, 5,
+     "byte_jump needs bytes"},
+    {HEAD "    match:\n      - content: a\n      - byte_jump: {bytes: 2, align: 1}\n"
+          "        distance: 0\n      - content: b\n        distance: 0\n", E, VP_D_TYPE, 8, 38, 5,
+     "byte_jump align must be true or false, got \"1\""},
+    {HEAD "    match:\n      - content: a\n      - byte_jump: {bytes: 2, post_offset: 65536}\n"
+          "        distance: 0\n      - content: b\n        distance: 0\n", E, VP_D_TYPE, 8, 44, 5,
+     "byte_jump post_offset must be at most 65535, got \"65536\""},
+
     {HEAD "    match:\n      - isdataat: -1\n", E, VP_D_TYPE, 7, 19, 5,
      "isdataat must be a non-negative integer, got \"-1\""},
     {HEAD "    match:\n      - isdataat: 4\n        depth: 2\n", E, VP_D_CONDITION, 8, 9, 5,
