@@ -112,6 +112,11 @@ typedef struct imp_cond {
     const char *bt_op;
     uint64_t bt_value;
     int64_t bt_off;
+    /* byte_jump: bj_bytes at bj_off (from E; relative only), the next
+     * relative condition counting from the end of those bytes + value *
+     * bj_mult (aligned) + bj_post */
+    int is_jump, bj_bytes, bj_little, bj_align;
+    int64_t bj_off, bj_mult, bj_post;
     int keyword_index;  /* option index, for messages */
 } imp_cond;
 

@@ -174,7 +174,7 @@ static const char *const meta_keywords[] = {
 
 /* Detection keywords the rule language does not have (yet). */
 static const char *const not_yet_keywords[] = {
-    "byte_jump", "byte_extract", "byte_math", "stream_size", "flowint",
+    "byte_extract", "byte_math", "stream_size", "flowint",
     "base64_decode", "base64_data",
     "app-layer-protocol", "replace", "absent", NULL,
 };
@@ -1116,6 +1116,87 @@ static void kw_byte_test(xstate *st, size_t k, const char *v)
     imp_strv_free(items, n);
 }
 
+/* "multiplier 4" / "post_offset -2": the number after the name, 0 when the
+ * item is not that option. */
+static int option_number(const char *item, const char *name, int64_t *out)
+{
+    size_t n = strlen(name);
+    if (strncmp(item, name, n) != 0 || !isspace((unsigned char)item[n]))
+        return 0;
+    return imp_parse_int(skip_blanks(item + n), out) == 0 ? 1 : -1;
+}
+
+/* byte_jump:N,OFF[,relative][,multiplier M][,big|little][,align][,post_offset P]
+ * [,string,dec|hex|oct][,from_beginning][,from_end][,dce][,bitmask V]: the
+ * relative binary forms become a byte_jump condition (placed by
+ * arrange_conditions, which also gives it the condition after it). */
+static void kw_byte_jump(xstate *st, size_t k, const char *v)
+{
+    char **items = NULL;
+    size_t n = 0;
+    imp_split_commas(v ? v : "", &items, &n);
+    int relative = 0, little = 0, align = 0, bad = 0;
+    int64_t mult = 1, post = 0, x;
+    const char *unsupported = NULL;
+    for (size_t i = 2; i < n; i++) {
+        const char *o = skip_blanks(items[i]);
+        int m = option_number(o, "multiplier", &x), p = 0;
+        if (m == 1)
+            mult = x;
+        else if ((p = option_number(o, "post_offset", &x)) == 1)
+            post = x;
+        else if (m < 0 || p < 0)
+            bad = 1;
+        else if (strcmp(o, "relative") == 0)
+            relative = 1;
+        else if (strcmp(o, "little") == 0)
+            little = 1;
+        else if (strcmp(o, "big") == 0)
+            little = 0;
+        else if (strcmp(o, "align") == 0)
+            align = 1;
+        else if (strcmp(o, "string") == 0 || strcmp(o, "dec") == 0 || strcmp(o, "hex") == 0 ||
+                 strcmp(o, "oct") == 0 || strcmp(o, "dce") == 0 ||
+                 strcmp(o, "from_beginning") == 0 || strcmp(o, "from_end") == 0 ||
+                 strncmp(o, "bitmask", 7) == 0)
+            unsupported = o;
+        else
+            bad = 1;
+    }
+    int64_t nbytes = 0, off = 0;
+    if (n < 2 || bad || imp_parse_int(skip_blanks(items[0]), &nbytes) != 0) {
+        ISSUE(st, IMP_REJECT, "syntax", "byte_jump:%s: not a byte_jump this importer reads",
+              v ? v : "");
+    } else if (unsupported) {
+        ISSUE(st, IMP_REJECT, "byte_jump", "byte_jump with %s (a number written in digits, a "
+                                           "jump from the buffer's start or end, a bit mask or "
+                                           "DCE byte order) is not in the rule language",
+              unsupported);
+    } else if (!relative) {
+        ISSUE(st, IMP_REJECT, "byte_jump", "byte_jump without relative (read at a place in the "
+                                           "buffer) is not in the rule language");
+    } else if (nbytes < 1 || nbytes > 8) {
+        ISSUE(st, IMP_REJECT, "byte_jump", "byte_jump of %lld bytes: the rule language reads 1 "
+                                           "to 8", (long long)nbytes);
+    } else if (mult < 1 || mult > 65535 || post < 0 || post > 65535) {
+        ISSUE(st, IMP_REJECT, "byte_jump", "byte_jump with multiplier %lld, post_offset %lld: "
+                                           "the rule language takes 1..65535 and 0..65535",
+              (long long)mult, (long long)post);
+    } else if (parse_position(st, "byte_jump", skip_blanks(items[1]), &off, 1) == 0) {
+        imp_cond *c = new_test_cond(st, (int)k, test_buffer(st, 1));
+        c->is_jump = 1;
+        c->bj_bytes = (int)nbytes;
+        c->bj_off = off;
+        c->bj_little = little;
+        c->bj_align = align;
+        c->bj_mult = mult;
+        c->bj_post = post;
+        c->relative = 1;
+        c->len = (size_t)nbytes;
+    }
+    imp_strv_free(items, n);
+}
+
 /* A length range: "N", "=N", "<N", ">N", "<=N", ">=N", "A<>B" (exclusive),
  * "A<=>B" (inclusive); out as lo..hi inclusive, hi -1 when open.  -1 when
  * the text is none of these. */
@@ -1303,6 +1384,8 @@ static void handle_option(xstate *st, size_t k)
         kw_isdataat(st, k, v);
     } else if (strcmp(name, "byte_test") == 0) {
         kw_byte_test(st, k, v);
+    } else if (strcmp(name, "byte_jump") == 0) {
+        kw_byte_jump(st, k, v);
     } else if (strcmp(name, "bsize") == 0 || strcmp(name, "dsize") == 0 ||
                strcmp(name, "bufferlen") == 0 ||
                (strcmp(name, "urilen") == 0 && ctx->dialect == IMP_SURICATA)) {
@@ -1659,7 +1742,8 @@ static void arrange_conditions(xstate *st)
     size_t n = r->n_conds;
     if (!n)
         return;
-    imp_cond *out = imp_xcalloc(n, sizeof(imp_cond));
+    /* room for an isdataat after each byte_jump that ends its chain */
+    imp_cond *out = imp_xcalloc(2 * n, sizeof(imp_cond));
     imp_cond *later = imp_xcalloc(n, sizeof(imp_cond)); /* absolute isdataat of a group */
     char *done = imp_xcalloc(n, 1);
     size_t k = 0;
@@ -1668,6 +1752,7 @@ static void arrange_conditions(xstate *st)
             continue;
         const char *b = r->conds[i].buffer;
         imp_cond *prev = NULL;
+        size_t group_start = k;
         int tail_taken = 0; /* prev is followed by isdataat, or has endswith: it ends a chain */
         /* byte_tests after prev keep the position at prev's end, but in the
          * rule language the next relative condition counts from the last of
@@ -1705,6 +1790,40 @@ static void arrange_conditions(xstate *st)
                 c->dataat -= shift;
                 out[k++] = *c;
                 tail_taken = 1;
+                continue;
+            }
+            if (c->is_jump) {
+                if (c->buffer) {
+                    ISSUE(st, IMP_REJECT, "byte_jump", "byte_jump in %s: the rule language "
+                                                       "reads byte_jump values from the stream "
+                                                       "only", c->buffer);
+                    continue;
+                }
+                if (counts_from_start(st, prev, c)) {
+                    ISSUE(st, IMP_REJECT, "byte_jump", "relative byte_jump with no match before "
+                                                       "it in its buffer (a read at a place of "
+                                                       "the buffer) is not in the rule language");
+                    continue;
+                }
+                if (prev->negate)
+                    ISSUE(st, IMP_REJECT, "byte_jump", "relative byte_jump after a negated "
+                                                       "condition: it has no match end to count "
+                                                       "from");
+                else if (tail_taken)
+                    ISSUE(st, IMP_REJECT, "byte_jump", "relative byte_jump after isdataat or "
+                                                       "endswith: the rule language ends the "
+                                                       "chain there");
+                else if (c->bj_off - shift < 0)
+                    ISSUE(st, IMP_REJECT, "byte_jump", "byte_jump reading before the end of the "
+                                                       "match it counts from (offset %lld): the "
+                                                       "rule language reads at distance >= 0",
+                          (long long)(c->bj_off - shift));
+                c->has_distance = 1;
+                c->distance = c->bj_off - shift;
+                out[k++] = *c;
+                prev = &out[k - 1];
+                tail_taken = 0;
+                shift = 0;
                 continue;
             }
             if (c->is_bytetest) {
@@ -1795,6 +1914,20 @@ static void arrange_conditions(xstate *st)
             prev = &out[k - 1];
             tail_taken = c->endswith;
             shift = 0;
+        }
+        /* a byte_jump with nothing relative after it: Suricata and Snort
+         * want its target inside the buffer, the byte there */
+        if (k > group_start && out[k - 1].is_jump) {
+            imp_cond d;
+            memset(&d, 0, sizeof d);
+            d.is_dataat = 1;
+            d.len = 1;
+            d.relative = 1;
+            d.buffer = prev->buffer;
+            d.src_buffer = prev->src_buffer;
+            d.keyword_index = prev->keyword_index;
+            d.bytes = (uint8_t *)imp_xstrdup("");
+            out[k++] = d;
         }
         for (size_t q = 0; q < n_later; q++)
             out[k++] = later[q];
@@ -2182,6 +2315,9 @@ static void relative_regexes(xstate *st)
             const imp_cond *p = &r->conds[j];
             if (p->negate)
                 why = "relative pcre (/R) in a chain with a negated condition";
+            else if (p->is_jump)
+                why = "relative pcre (/R) after a byte_jump: the rule language's relative regex "
+                      "cannot count from a jump's target";
             else if (j > h && p->has_distance && p->distance < 0)
                 why = "relative pcre (/R) after a content with a negative distance: the rule "
                       "language's relative regex needs its chain to move forward only";

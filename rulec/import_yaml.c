@@ -222,7 +222,18 @@ static int has_extended_group(const char *s)
 static void yaml_cond(imp_buf *b, const imp_cond *c, char *const *stream_buffers, size_t nsb)
 {
     const char *ind = "        ";
-    if (c->is_bytetest) {
+    if (c->is_jump) {
+        imp_buf_printf(b, "      - byte_jump: {bytes: %d", c->bj_bytes);
+        if (c->bj_little)
+            imp_buf_puts(b, ", endian: little");
+        if (c->bj_mult != 1)
+            imp_buf_printf(b, ", multiplier: %lld", (long long)c->bj_mult);
+        if (c->bj_align)
+            imp_buf_puts(b, ", align: true");
+        if (c->bj_post)
+            imp_buf_printf(b, ", post_offset: %lld", (long long)c->bj_post);
+        imp_buf_puts(b, "}\n");
+    } else if (c->is_bytetest) {
         imp_buf_printf(b, "      - byte_test: {bytes: %d, op: \"%s\", value: %" PRIu64 "%s}\n",
                        c->bt_bytes, c->bt_op, c->bt_value, c->bt_little ? ", endian: little" : "");
     } else if (c->is_dataat) {

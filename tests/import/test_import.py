@@ -412,7 +412,7 @@ class EndToEnd(ImportTest):
             R('flow:to_client; http.stat_code; content:"200"; flowbits:isset,s.x;',
               "alert http any any -> any any", sid=4),
             # a setter that is not imported makes its checkers changed
-            R('flow:to_server; content:"A"; byte_jump:1,0,relative; flowbits:set,s.y;', sid=5),
+            R('flow:to_server; content:"A"; byte_extract:1,0,v,relative; flowbits:set,s.y;', sid=5),
             R('flow:to_server; content:"B"; flowbits:isset,s.y;', sid=6),
             # stream and HTTP conditions together
             R('flow:to_server; content:"C"; http.uri; content:"/c"; flowbits:set,s.z;',
@@ -1032,6 +1032,9 @@ class Keywords(ImportTest):
     def test_not_in_the_language(self):
         for kw in ('byte_test:4,>,2,0,string,dec;', 'byte_test:1,>,v,0;',
                    'byte_test:2,&,1,0,bitmask 0x0f;', 'byte_test:9,>,1,0;', 'byte_jump:2,0;',
+                   'byte_jump:2,0,relative,from_beginning;', 'byte_jump:2,0,relative,string,dec;',
+                   'byte_jump:2,-1,relative;', 'byte_jump:9,0,relative;',
+                   'byte_jump:2,0,relative,post_offset -2;',
                    'byte_extract:1,0,v;', 'isdataat:!len,relative;', 'dsize:!5;',
                    'bsize:4;', 'stream_size:client,>,1;', 'base64_decode; base64_data;', 'itype:8;',
                    'ssl_state:client_hello;', 'tls.cert_subject; content:"x";', 'flags:S;',
@@ -1039,6 +1042,41 @@ class Keywords(ImportTest):
             res = self.one(R('content:"x"; ' + kw))
             self.assertEqual(res.status(1), "not-imported", kw)
             self.assertTrue(res.issues(1, "reject"), kw)
+
+    def test_byte_jump(self):
+        # relative: read at the match's end + offset; the next relative keyword
+        # counts from the jump's target, as in the source
+        m = self.match(R('content:"|00 01|"; byte_jump:4,4,relative,align,little,'
+                         'multiplier 2,post_offset 3; content:"X"; distance:1; within:1;'))
+        self.assertEqual(m[1], {"byte_jump": {"bytes": 4, "endian": "little", "multiplier": 2,
+                                              "align": True, "post_offset": 3}, "distance": 4})
+        self.assertEqual(m[2], {"content": "X", "distance": 1, "within": 1})
+        # after a byte_test (which does not move): the read counts from the test's end
+        m = self.match(R('content:"AB"; byte_test:1,>,3,0,relative; byte_jump:1,2,relative; '
+                         'content:"C"; within:1;'))
+        self.assertEqual(m[2]["distance"], 1)
+        # chained jumps and a byte_test after them (XDR strings in RPC rules)
+        m = self.match(R('content:"|00 00 00 01|"; byte_jump:4,4,relative,align; '
+                         'byte_jump:4,4,relative,align; byte_test:4,>,100,0,relative;'))
+        self.assertEqual([list(c)[0] for c in m], ["hex", "byte_jump", "byte_jump", "byte_test"])
+        # a jump that ends the chain needs its target inside the buffer: a byte
+        # there, which on the raw TCP stream is a changed length test
+        res = self.one(R('content:"AB"; byte_jump:1,0,relative;'))
+        self.assertEqual(res.status(1), "changed")
+        self.assertEqual(res.rules[1]["match"][2], {"isdataat": 0, "relative": True})
+        r = self.exact(R('content:"AB"; byte_jump:1,0,relative;', "alert udp any any -> any any"))
+        self.assertEqual(r["match"][2], {"isdataat": 0, "relative": True})
+        # what the language cannot say
+        for bad, kw in (('content:"AB"; byte_jump:1,0,relative; pcre:"/^x/R";', "pcre"),
+                        ('content:!"AB"; byte_jump:1,0,relative; content:"C"; distance:0;',
+                         "byte_jump"),
+                        ('byte_jump:1,0,relative; content:"C"; distance:0;', "byte_jump"),
+                        ('file_data; content:"AB"; byte_jump:1,0,relative; content:"C"; '
+                         'distance:0;', "byte_jump")):
+            header = "alert http any any -> any any" if "file_data" in bad else R.__defaults__[0]
+            res = self.one(R(bad, header))
+            self.assertEqual(res.status(1), "not-imported", bad)
+            self.assertIn(kw, res.keywords(1, "reject"), bad)
 
     def test_byte_test(self):
         # relative: pinned after the match, and later relative keywords keep
