@@ -230,9 +230,11 @@ static void enc_jumps(vp_writer *w, const vp_model *m)
         vp_put_u32(w, j->cond);
         vp_put_u8(w, j->bytes);
         vp_put_u8(w, j->flags);
-        vp_put_zeros(w, 2);
+        vp_put_u8(w, j->op);
+        vp_put_zeros(w, 1);
         vp_put_u32(w, j->multiplier);
         vp_put_u32(w, j->post_offset);
+        vp_put_u64(w, j->value);
     }
 }
 
@@ -1097,11 +1099,11 @@ static vp_status check_rule_refs(const dec *c, size_t i, const vp_mrule *u, uint
     return st;
 }
 
-/* A byte_jump moves the position the next condition counts from: it is
- * followed by a positive relative condition with distance >= 0 (so that
- * condition's set of predecessor ends only lies ahead), and every end before
- * it in its chain is found when it happens (no negative distance), so the
- * bytes it reads are still to come. */
+/* A read condition's bytes are still to come when it learns where they are:
+ * every end before it in its chain is found when it happens (no negative
+ * distance).  A jump moves the position the next condition counts from: it
+ * is followed by a positive relative condition with distance >= 0 (so that
+ * condition's set of predecessor ends only lies ahead). */
 static vp_status check_rule_jumps(const dec *c, size_t i, const vp_mrule *u)
 {
     const vp_mcond *k = c->m->conds + u->cond_first;
@@ -1111,6 +1113,8 @@ static vp_status check_rule_jumps(const dec *c, size_t i, const vp_mrule *u)
             chain_start = j;
         if (!(c->m->atoms[k[j].atom].flags & VP_A_JUMP))
             continue;
+        const vp_mjump *rec = vp_model_jump_of(c->m, u->cond_first + j);
+        int test = rec && (rec->flags & VP_J_TEST);
         int64_t at = (int64_t)(c->conds_at + ((uint64_t)u->cond_first + j) * VP_BUNDLE_COND_REC);
         for (uint32_t q = chain_start; q < j; q++)
             if ((k[q].flags & VP_C_HAS_DISTANCE) && k[q].distance < 0)
@@ -1119,8 +1123,8 @@ static vp_status check_rule_jumps(const dec *c, size_t i, const vp_mrule *u)
                             "after a negative distance in its chain", i, u->id,
                             u->cond_first + j);
         const vp_mcond *next = j + 1 < u->cond_count ? &k[j + 1] : NULL;
-        if (!next || !(next->flags & VP_C_RELATIVE) || (next->flags & VP_C_NEGATE) ||
-            ((next->flags & VP_C_HAS_DISTANCE) && next->distance < 0))
+        if (!test && (!next || !(next->flags & VP_C_RELATIVE) || (next->flags & VP_C_NEGATE) ||
+                      ((next->flags & VP_C_HAS_DISTANCE) && next->distance < 0)))
             return fail(c->e, VP_E_BUNDLE_FORMAT, at + CF_FLAGS,
                         "RULES[%zu] (id %" PRIu32 "): byte_jump CONDS[%" PRIu32 "] is not "
                         "followed by a positive relative condition with distance >= 0", i,
@@ -1156,7 +1160,7 @@ static vp_status check_rule_chain(const dec *c, size_t i, const vp_mrule *u)
                         "inspects another buffer than the one before it", i, u->id,
                         u->cond_first + j);
     }
-    return check_rule_jumps(c, i, u);
+    return VP_OK;
 }
 
 /* A service rule inspects the raw stream only: HTTP buffers already need a
@@ -1433,7 +1437,7 @@ static vp_status dec_thresholds(dec *c)
 
 /* JUMPS (optional): one record for exactly the byte_jump conditions. */
 static vp_status check_jump(const dec *c, size_t i, const vp_mjump *j, int64_t prev,
-                            uint16_t reserved, uint64_t at)
+                            uint8_t reserved, uint64_t at)
 {
     const errsink *e = c->e;
     int64_t a = (int64_t)at;
@@ -1454,14 +1458,22 @@ static vp_status check_jump(const dec *c, size_t i, const vp_mjump *j, int64_t p
     if (j->flags & ~(uint32_t)VP_J_ALL_FLAGS)
         return fail(e, VP_E_BUNDLE_FORMAT, a + 5, "JUMPS[%zu]: unknown flag bits 0x%02x", i,
                     j->flags);
+    int test = (j->flags & VP_J_TEST) != 0;
+    if (test ? j->op >= VP_TEST_N_OPS : j->op != 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 6, "JUMPS[%zu]: operator %u for a %s", i, j->op,
+                    test ? "test" : "jump");
     if (reserved)
-        return fail(e, VP_E_BUNDLE_FORMAT, a + 6, "JUMPS[%zu]: reserved bytes are not zero", i);
-    if (j->multiplier < 1 || j->multiplier > VP_MAX_JUMP)
+        return fail(e, VP_E_BUNDLE_FORMAT, a + 7, "JUMPS[%zu]: reserved byte is not zero", i);
+    if (test ? j->multiplier != 1 : j->multiplier < 1 || j->multiplier > VP_MAX_JUMP)
         return fail(e, VP_E_BUNDLE_FORMAT, a + 8, "JUMPS[%zu]: multiplier %" PRIu32
-                    " outside 1..%u", i, j->multiplier, VP_MAX_JUMP);
-    if (j->post_offset > VP_MAX_JUMP)
+                    " outside %s", i, j->multiplier, test ? "1 (a test)" : "1..65535");
+    if (test ? j->post_offset != 0 : j->post_offset > VP_MAX_JUMP)
         return fail(e, VP_E_BUNDLE_FORMAT, a + 12, "JUMPS[%zu]: post_offset %" PRIu32
-                    " over %u", i, j->post_offset, VP_MAX_JUMP);
+                    " outside %s", i, j->post_offset, test ? "0 (a test)" : "0..65535");
+    if (test ? (j->flags & VP_J_ALIGN) != 0
+             : j->value != 0)
+        return fail(e, VP_E_BUNDLE_FORMAT, test ? a + 5 : a + 16,
+                    "JUMPS[%zu]: %s", i, test ? "a test has no align" : "a jump has no value");
     return VP_OK;
 }
 
@@ -1487,9 +1499,11 @@ static vp_status dec_jumps(dec *c)
         j->cond = vp_get_u32(&r);
         j->bytes = vp_get_u8(&r);
         j->flags = vp_get_u8(&r);
-        uint16_t reserved = vp_get_u16(&r);
+        j->op = vp_get_u8(&r);
+        uint8_t reserved = vp_get_u8(&r);
         j->multiplier = vp_get_u32(&r);
         j->post_offset = vp_get_u32(&r);
+        j->value = vp_get_u64(&r);
         st = check_jump(c, i, j, prev, reserved, base + i * VP_BUNDLE_JUMP_REC);
         prev = j->cond;
     }
@@ -1502,6 +1516,8 @@ static vp_status dec_jumps(dec *c)
                       (int64_t)(c->conds_at + i * VP_BUNDLE_COND_REC + CF_ATOM),
                       "CONDS[%zu]: byte_jump condition without a JUMPS record", i);
     }
+    for (size_t i = 0; i < c->m->n_rules && !st; i++)
+        st = check_rule_jumps(c, i, &c->m->rules[i]);
     return st;
 }
 

@@ -69,7 +69,7 @@ enum {
 #define VP_BUNDLE_RULE_REC 60
 #define VP_BUNDLE_FLOWBIT_REC 12
 #define VP_BUNDLE_THRESHOLD_REC 16
-#define VP_BUNDLE_JUMP_REC 16
+#define VP_BUNDLE_JUMP_REC 24
 
 /* The rule record's service byte: service in bits 0-3, rule flags above. */
 #define VP_RULE_SERVICE_MASK 0x0fu

@@ -24,20 +24,6 @@ static int64_t bits_for(int64_t span)
     return span >= 0 ? span + 1 : 0;
 }
 
-/* The JUMPS record of condition ci (records are sorted by condition). */
-static const vp_mjump *jump_of(const vp_model *m, size_t ci)
-{
-    size_t lo = 0, hi = m->n_jumps;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->jumps[mid].cond < ci)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < m->n_jumps && m->jumps[lo].cond == ci ? &m->jumps[lo] : NULL;
-}
-
 static int plan_elem(vp_elem *el, const vp_mcond *c, uint32_t late_prev)
 {
     el->is_regex = (c->flags & VP_C_REGEX) != 0;
@@ -173,9 +159,10 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
             el->atom = c->atom;
             el->anybyte = c->atom < m->n_atoms && (m->atoms[c->atom].flags & VP_A_ANYBYTE);
             el->jump = c->atom < m->n_atoms && (m->atoms[c->atom].flags & VP_A_JUMP);
-            el->after_jump = relative && k > 0 && out->elems[ci - 1].jump;
+            el->after_jump = relative && k > 0 && out->elems[ci - 1].jump &&
+                             !out->elems[ci - 1].jump_test;
             if (el->jump) {
-                const vp_mjump *j = jump_of(m, ci);
+                const vp_mjump *j = vp_model_jump_of(m, ci);
                 if (!j || !relative || negated) {
                     *bad_rule = r;
                     *bad_cond = k;
@@ -183,6 +170,9 @@ int vp_chainplan_build(const vp_model *m, vp_chainplan *out, size_t *bad_rule, s
                     return -2;
                 }
                 el->jump_flags = j->flags;
+                el->jump_test = (j->flags & VP_J_TEST) != 0;
+                el->jump_op = j->op;
+                el->jump_value = j->value;
                 el->jump_mult = j->multiplier;
                 el->jump_post = j->post_offset;
                 out->has_jump = 1;

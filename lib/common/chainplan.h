@@ -37,7 +37,10 @@ typedef struct vp_elem {
     uint8_t jump;        /* byte_jump: reads its bytes when they arrive (REL_POS) */
     uint8_t jump_flags;  /* VP_J_* */
     uint8_t after_jump;  /* the element before is a byte_jump: its ends lie ahead */
+    uint8_t jump_test;   /* a read that tests its bytes (VP_J_TEST), not a jump */
+    uint8_t jump_op;     /* VP_TEST_* */
     uint32_t jump_mult, jump_post;
+    uint64_t jump_value;
     uint32_t length;     /* literal length (0 for a regex) */
     uint64_t min_start;  /* absolute window: match start >= (literals only) */
     uint64_t max_end;    /* absolute window: match end <= (UINT64_MAX when open) */

@@ -61,24 +61,34 @@ enum {
 /* Atoms that are not Hyperscan patterns. */
 #define VP_A_NOT_PATTERN (VP_A_ANOMALY | VP_A_ANYBYTE | VP_A_JUMP)
 
-/* byte_jump flags (vp_mjump.flags). */
+/* Read flags (vp_mjump.flags). */
 enum {
     VP_J_LITTLE = 1u << 0,  /* the bytes are little endian (else big) */
-    VP_J_ALIGN = 1u << 1,   /* the jump is rounded up to a multiple of 4 */
-    VP_J_ALL_FLAGS = 3u
+    VP_J_ALIGN = 1u << 1,   /* jump: rounded up to a multiple of 4 */
+    VP_J_TEST = 1u << 2,    /* a test of the bytes (byte_test), not a jump */
+    VP_J_ALL_FLAGS = 7u
 };
 
-/* The parameters of a byte_jump condition: it reads `bytes` bytes (its
- * window, distance D and within = length = bytes after the previous match)
- * and the conditions after it count from the end of those bytes plus
- * value * multiplier (rounded up to 4 with align) + post_offset.  One record
- * per byte_jump condition, in condition order. */
+/* Operators of a test read (vp_mjump.op), as byte_test names them. */
+enum { VP_TEST_EQ, VP_TEST_NE, VP_TEST_LT, VP_TEST_LE, VP_TEST_GT, VP_TEST_GE, VP_TEST_AND,
+       VP_TEST_NAND, VP_TEST_N_OPS };
+
+/* A condition the engine decides by reading its bytes when they arrive (a
+ * JUMP atom): `bytes` bytes at distance D after the previous match (within =
+ * length = bytes).  A jump (byte_jump): the conditions after it count from
+ * the end of those bytes plus value * multiplier (rounded up to 4 with align)
+ * + post_offset.  A test (a byte_test pinned after a jump or a test, which
+ * Hyperscan would otherwise have to find everywhere): it holds, ending at
+ * its bytes' end, when the value compares to `value` by `op`.  One record
+ * per such condition, in condition order. */
 typedef struct vp_mjump {
     uint32_t cond;      /* condition index */
     uint8_t bytes;      /* 1..8 */
     uint8_t flags;      /* VP_J_* */
-    uint32_t multiplier;  /* 1..65535 */
-    uint32_t post_offset; /* 0..65535 */
+    uint8_t op;         /* test: VP_TEST_*; jump: 0 */
+    uint32_t multiplier;  /* jump: 1..65535; test: 1 */
+    uint32_t post_offset; /* jump: 0..65535; test: 0 */
+    uint64_t value;     /* test: the operand; jump: 0 */
 } vp_mjump;
 
 /* Rule flags (vp_mrule.flags; stored in the high bits of the rule's service
@@ -185,6 +195,9 @@ typedef struct vp_model {
 } vp_model;
 
 void vp_model_free(vp_model *m);
+
+/* The JUMPS record of condition `cond` (records are sorted), NULL when none. */
+const vp_mjump *vp_model_jump_of(const vp_model *m, size_t cond);
 
 static inline const char *vp_model_str(const vp_model *m, uint32_t off)
 {

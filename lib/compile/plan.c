@@ -525,6 +525,38 @@ static int bt_chain_next(const vp_src_cond *c, bt_chain *ch)
     return 0;
 }
 
+/* A byte_test the engine can read instead of finding: positive, pinned at
+ * distance >= 0 after the previous match, on the stream. */
+static int test_read_ok(const vp_src_cond *c, int32_t distance)
+{
+    uint32_t pos = c->flags & (VP_C_RELATIVE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH | VP_C_NEGATE);
+    return c->is_bytetest && (pos & ~(uint32_t)VP_C_HAS_DISTANCE) == VP_C_HAS_WITHIN &&
+           c->within == c->len && distance >= 0 && VP_BUF_OF(c->flags) == VP_BUF_STREAM;
+}
+
+/* The JUMPS record of a byte_jump, or of a byte_test read as a test. */
+static vp_mjump read_record(const vp_src_cond *c, uint32_t cond)
+{
+    _Static_assert((int)VP_BT_EQ == (int)VP_TEST_EQ && (int)VP_BT_NAND == (int)VP_TEST_NAND &&
+                       (int)VP_BT_N_OPS == (int)VP_TEST_N_OPS,
+                   "byte_test operators are stored as they are numbered");
+    vp_mjump j;
+    memset(&j, 0, sizeof j);
+    j.cond = cond;
+    j.bytes = (uint8_t)c->len;
+    if (c->is_jump) {
+        j.flags = (uint8_t)((c->bj_little ? VP_J_LITTLE : 0) | (c->bj_align ? VP_J_ALIGN : 0));
+        j.multiplier = c->bj_mult;
+        j.post_offset = c->bj_post;
+    } else {
+        j.flags = (uint8_t)(VP_J_TEST | (c->bt_little ? VP_J_LITTLE : 0));
+        j.op = (uint8_t)c->bt_op;
+        j.multiplier = 1;
+        j.value = c->bt_value;
+    }
+    return j;
+}
+
 static void add_rule(builder *b, const vp_src_rule *r)
 {
     vp_model *m = b->m;
@@ -588,8 +620,11 @@ static void add_rule(builder *b, const vp_src_rule *r)
     mr->cond_first = (uint32_t)m->n_conds;
     mr->cond_count = (uint32_t)r->n_conds;
     bt_chain ch = {{0, 0, NULL}, 0, 0};
+    int chain_back = 0; /* some condition of this chain so far counts backwards */
     for (size_t k = 0; k < r->n_conds; k++) {
         const vp_src_cond *c = &r->conds[k];
+        if (!(c->flags & VP_C_RELATIVE))
+            chain_back = 0;
         /* a relative condition after a combined byte_test counts from it */
         int32_t distance = c->distance;
         if ((c->flags & VP_C_RELATIVE) && !is_composite(c))
@@ -600,7 +635,7 @@ static void add_rule(builder *b, const vp_src_rule *r)
         vp_bseqs merged = {0, 0, NULL};
         char *own = NULL;
         uint32_t own_flags = c->flags & VP_BUF_MASK;
-        int combined = 0;
+        int combined = 0, as_read = 0;
         if (bt_pinned_at_place(c)) {
             own = bt_anchored_expr(c);
             own_flags |= VP_A_START_ANCHORED;
@@ -608,8 +643,16 @@ static void add_rule(builder *b, const vp_src_rule *r)
             combined = bt_combine(r, k, &ch, distance, &merged, &own_mc);
             if (combined == 1)
                 own = vp_bseqs_expr(&merged);
+            /* a pinned byte_test with no literal to go with (after a regex,
+             * a jump, another such test) is read by the engine: as a pattern
+             * it would match nearly everywhere */
+            as_read = !combined && !chain_back && test_read_ok(c, distance);
+            if (as_read) {
+                own = strdup("");
+                own_flags |= VP_A_JUMP;
+            }
         }
-        int oom = combined < 0 || ((bt_pinned_at_place(c) || combined) && !own);
+        int oom = combined < 0 || ((as_read || bt_pinned_at_place(c) || combined) && !own);
         int64_t atom = oom ? -1 : atom_intern(b, r, k, own, own_flags);
         GROW(m->conds, m->n_conds, b->cap_conds, b->oom);
         if (!oom && combined && !(c->flags & VP_C_NEGATE)) { /* the next may extend it */
@@ -631,15 +674,17 @@ static void add_rule(builder *b, const vp_src_rule *r)
         if (combined) {
             own_mc.atom = (uint32_t)atom;
             *mc = own_mc;
+            chain_back |= own_mc.distance < 0;
             continue;
         }
         mc->flags = c->flags | (c->is_regex ? VP_C_REGEX : 0);
-        if (distance != c->distance)
+        if (distance != c->distance || as_read)
             mc->flags |= VP_C_HAS_DISTANCE;
         if (is_composite(c)) {
             /* Its chain is inside the expression: it starts a chain of its
              * own, which the conditions after it extend as usual. */
             mc->flags &= ~(uint32_t)(VP_C_RELATIVE | VP_C_HAS_OFFSET | VP_C_HAS_DEPTH);
+            chain_back = 0;
             mc->atom = (uint32_t)atom;
             mc->length = 0;
             mc->offset = mc->depth = mc->within = 0;
@@ -648,22 +693,20 @@ static void add_rule(builder *b, const vp_src_rule *r)
         }
         if (c->is_regex)
             mc->flags &= ~(uint32_t)VP_C_NOCASE;
-        if (c->is_jump) {
+        if (c->is_jump || as_read) {
             GROW(m->jumps, m->n_jumps, b->cap_jumps, b->oom);
             if (b->oom) {
                 vp_bseqs_free(&ch.prev);
                 return;
             }
-            m->jumps[m->n_jumps++] = (vp_mjump){
-                (uint32_t)(m->n_conds - 1), (uint8_t)c->len,
-                (uint8_t)((c->bj_little ? VP_J_LITTLE : 0) | (c->bj_align ? VP_J_ALIGN : 0)),
-                c->bj_mult, c->bj_post};
+            m->jumps[m->n_jumps++] = read_record(c, (uint32_t)(m->n_conds - 1));
         }
         mc->length = c->is_regex ? 0 : (uint32_t)c->len;
         mc->offset = c->offset;
         mc->depth = c->depth;
         mc->distance = distance;
         mc->within = c->within;
+        chain_back |= (mc->flags & VP_C_HAS_DISTANCE) && distance < 0;
     }
     vp_bseqs_free(&ch.prev);
     m->n_rules++;

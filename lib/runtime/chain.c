@@ -508,17 +508,36 @@ static int jump_target(const vp_elem *el, const uint8_t *b, uint64_t read_end, u
     return 1;
 }
 
-/* The bytes of pending end E have arrived: read them and jump. */
+static int test_holds(const vp_elem *el, const uint8_t *b)
+{
+    uint64_t x = 0, v = el->jump_value;
+    for (uint32_t k = 0; k < el->length; k++)
+        x = (x << 8) | b[(el->jump_flags & VP_J_LITTLE) ? el->length - 1 - k : k];
+    switch (el->jump_op) {
+    case VP_TEST_EQ: return x == v;
+    case VP_TEST_NE: return x != v;
+    case VP_TEST_LT: return x < v;
+    case VP_TEST_LE: return x <= v;
+    case VP_TEST_GT: return x > v;
+    case VP_TEST_GE: return x >= v;
+    case VP_TEST_AND: return (x & v) != 0;
+    default: return (x & v) == 0;   /* VP_TEST_NAND */
+    }
+}
+
+/* The bytes of pending end E have arrived: read them, then jump, or test
+ * them and end there. */
 static void jump_decide(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E, uint64_t now)
 {
     const vp_elem *el = elem(s, ci);
     uint64_t from = E + (uint64_t)el->distance, end = from + el->length;
     uint8_t b[8];
     uint64_t J;
-    if (from < cx->seg_base || !read_stream(s, from, el->length, b) ||
-        !jump_target(el, b, end, &J))
+    if (from < cx->seg_base || !read_stream(s, from, el->length, b))
         return;
-    member_found(s, cx, ci, J, now);
+    if (el->jump_test ? !test_holds(el, b) : !jump_target(el, b, end, &J))
+        return;
+    member_found(s, cx, ci, el->jump_test ? end : J, now);
 }
 
 static void jump_set_earliest(jump_state *st)

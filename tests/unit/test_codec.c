@@ -1206,7 +1206,10 @@ static void jumps_model(vp_model *m)
         "     {byte_jump: {bytes: 2, endian: little, multiplier: 4, align: true,\n"
         "      post_offset: 7}, distance: 1}, {content: cd, distance: 0}]}\n"
         "  - {id: 2, name: b, severity: low, match: [{content: x}, {content: y, distance: 1},\n"
-        "     {byte_jump: {bytes: 1}, distance: 0}, {content: z, within: 3}]}\n";
+        "     {byte_jump: {bytes: 1}, distance: 0}, {content: z, within: 3}]}\n"
+        "  - {id: 3, name: c, severity: low, match: [{regex: 'q+r'},\n"
+        "     {byte_test: {bytes: 2, op: '>', value: 7, endian: little}, distance: 1,\n"
+        "      within: 2}]}\n";
     uint8_t *data;
     size_t len;
     vpt_compile(yaml, &data, &len);
@@ -1214,9 +1217,14 @@ static void jumps_model(vp_model *m)
     int64_t off;
     ck_assert_int_eq(vp_bundle_decode(data, len, m, msg, sizeof msg, &off), VP_OK);
     free(data);
-    ck_assert_uint_eq(m->n_jumps, 2);
+    ck_assert_uint_eq(m->n_jumps, 3);
     ck_assert_uint_eq(m->jumps[0].cond, 1);
     ck_assert_uint_eq(m->jumps[1].cond, 5);
+    /* a byte_test after a regex has no literal to be found with: it is read */
+    ck_assert_uint_eq(m->jumps[2].cond, 8);
+    ck_assert_uint_eq(m->jumps[2].flags, VP_J_TEST | VP_J_LITTLE);
+    ck_assert_uint_eq(m->jumps[2].op, VP_TEST_GT);
+    ck_assert_uint_eq(m->jumps[2].value, 7);
     ck_assert_uint_eq(m->jumps[0].flags, VP_J_LITTLE | VP_J_ALIGN);
     ck_assert_uint_eq(m->jumps[0].multiplier, 4);
     ck_assert_uint_eq(m->jumps[0].post_offset, 7);
@@ -1229,7 +1237,7 @@ static void bj_cond_range(vp_model *m) { m->jumps[1].cond = 99; }
 static void bj_not_a_jump(vp_model *m) { m->jumps[1].cond = 6; }
 static void bj_order(vp_model *m) { m->jumps[1].cond = 1; }
 static void bj_bytes(vp_model *m) { m->jumps[0].bytes = 1; }
-static void bj_flags(vp_model *m) { m->jumps[0].flags = 4; }
+static void bj_flags(vp_model *m) { m->jumps[0].flags = 8; }
 static void bj_mult_zero(vp_model *m) { m->jumps[1].multiplier = 0; }
 static void bj_mult_big(vp_model *m) { m->jumps[1].multiplier = 65536; }
 static void bj_post_big(vp_model *m) { m->jumps[0].post_offset = 65536; }
@@ -1255,6 +1263,16 @@ static void bj_tail(vp_model *m) { m->conds[2].flags &= ~(uint32_t)VP_C_RELATIVE
 static void bj_next_negated(vp_model *m) { m->conds[2].flags |= VP_C_NEGATE; }
 static void bj_next_behind(vp_model *m) { m->conds[6].distance = -1, m->conds[6].flags |= VP_C_HAS_DISTANCE; }
 static void bj_after_negative(vp_model *m) { m->conds[4].distance = -1; }
+static void bj_test_op(vp_model *m) { m->jumps[2].op = VP_TEST_N_OPS; }
+static void bj_test_mult(vp_model *m) { m->jumps[2].multiplier = 2; }
+static void bj_test_post(vp_model *m) { m->jumps[2].post_offset = 1; }
+static void bj_test_align(vp_model *m) { m->jumps[2].flags |= VP_J_ALIGN; }
+static void bj_jump_op(vp_model *m) { m->jumps[0].op = 1; }
+static void bj_jump_value(vp_model *m) { m->jumps[0].value = 1; }
+static void bj_test_after_negative(vp_model *m)
+{
+    m->conds[8].distance = -1;   /* the test reads before its predecessor's end */
+}
 
 static const fb_case bj_cases[] = {
     {"byte_jump condition without a record", bj_no_records, VP_SECT_CONDS, COND(1, 0)},
@@ -1277,6 +1295,14 @@ static const fb_case bj_cases[] = {
     {"negated condition after a byte_jump", bj_next_negated, VP_SECT_CONDS, COND(1, 4)},
     {"negative distance after a byte_jump", bj_next_behind, VP_SECT_CONDS, COND(5, 4)},
     {"byte_jump after a negative distance", bj_after_negative, VP_SECT_CONDS, COND(5, 4)},
+    {"test with an unknown operator", bj_test_op, VP_SECT_JUMPS, JUMP_REC(2, 6)},
+    {"test with a multiplier", bj_test_mult, VP_SECT_JUMPS, JUMP_REC(2, 8)},
+    {"test with a post_offset", bj_test_post, VP_SECT_JUMPS, JUMP_REC(2, 12)},
+    {"test with align", bj_test_align, VP_SECT_JUMPS, JUMP_REC(2, 5)},
+    {"jump with an operator", bj_jump_op, VP_SECT_JUMPS, JUMP_REC(0, 6)},
+    {"jump with a value", bj_jump_value, VP_SECT_JUMPS, JUMP_REC(0, 16)},
+    {"test reading before its predecessor's end", bj_test_after_negative, VP_SECT_CONDS,
+     COND(8, 4)},
 };
 
 START_TEST(test_jumps_round_trip)
@@ -1286,7 +1312,7 @@ START_TEST(test_jumps_round_trip)
     blob b = round_trip(&m);
     int64_t off = -1;
     char msg[256];
-    size_t rec = sect_off(&b, VP_SECT_JUMPS) + JUMP_REC(1, 6);
+    size_t rec = sect_off(&b, VP_SECT_JUMPS) + JUMP_REC(1, 7);
     b.p[rec] = 1;
     reseal(&b);
     ck_assert_int_eq(decode_blob(&b, &off, msg, sizeof msg), VP_E_BUNDLE_FORMAT);
