@@ -114,6 +114,8 @@ static void put(gen *g, const char *fmt, ...)
 typedef struct gcond {
     int is_regex, negate, nocase;
     int is_dataat, endswith; /* isdataat: `offset` (absolute) or `distance` holds N */
+    int is_jump;             /* byte_jump at `distance`: */
+    int bj_bytes, bj_little, bj_align, bj_mult, bj_post;
     char pat[16];         /* content bytes (hex decoded) or the regex text */
     size_t len;
     const char *flags;    /* regex only; NULL for none */
@@ -158,6 +160,21 @@ static void generate_rule(fz_input *in, grule *r)
         c->negate = (kind & 4) != 0;
         const gcond *prev = i > 0 ? &r->c[i - 1] : NULL;
         int after_positive = prev && !prev->negate && !prev->is_dataat && !prev->endswith;
+        if ((kind & 3) == 1 && (kind & 0x80) && after_positive) {
+            /* byte_jump (kept only where the language allows it: below) */
+            c->is_jump = 1;
+            c->negate = 0;
+            c->bj_bytes = 1 + (pat & 1);
+            c->bj_little = (pat & 2) != 0;
+            c->bj_align = (pat & 4) != 0;
+            c->bj_mult = (pat & 8) ? 2 : 1;
+            c->bj_post = (pat >> 4) & 3;
+            c->has_distance = c->has_within = 1;
+            c->distance = (pat >> 6) & 3;
+            c->within = c->bj_bytes;
+            c->len = (size_t)c->bj_bytes;
+            continue;
+        }
         if ((kind & 3) == 1) {
             /* isdataat N: the byte at N, or at E + N when relative */
             c->is_dataat = 1;
@@ -210,6 +227,30 @@ static void generate_rule(fz_input *in, grule *r)
     }
 }
 
+/* A byte_jump needs a positive relative non-regex condition with distance
+ * >= 0 after it and no negative distance before it in its chain; one that
+ * lacks them becomes the content "a" in the same place (so that what
+ * follows stays valid). */
+static void settle_jumps(grule *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        gcond *c = &r->c[i];
+        if (!c->is_jump)
+            continue;
+        const gcond *next = i + 1 < r->n ? &r->c[i + 1] : NULL;
+        int ok = next && (next->has_distance || next->has_within) && !next->negate &&
+                 !next->is_regex && !(next->has_distance && next->distance < 0);
+        for (size_t q = i; ok && q > 0 && (r->c[q].has_distance || r->c[q].has_within); q--)
+            ok = q == i || !(r->c[q].has_distance && r->c[q].distance < 0);
+        if (ok)
+            continue;
+        c->is_jump = 0;
+        c->pat[0] = 'a';
+        c->len = 1;
+        c->within = 1;
+    }
+}
+
 static void write_yaml(const grule *r, gen *g)
 {
     put(g, "format: 1\nrules:\n  - id: 1\n    name: generated\n    severity: low\n");
@@ -220,6 +261,13 @@ static void write_yaml(const grule *r, gen *g)
     put(g, "    match:\n");
     for (size_t i = 0; i < r->n; i++) {
         const gcond *c = &r->c[i];
+        if (c->is_jump) {
+            put(g, "      - byte_jump: {bytes: %d, endian: %s, multiplier: %d, align: %s, "
+                   "post_offset: %d}\n        distance: %lld\n",
+                c->bj_bytes, c->bj_little ? "little" : "big", c->bj_mult,
+                c->bj_align ? "true" : "false", c->bj_post, (long long)c->distance);
+            continue;
+        }
         if (c->is_dataat) {
             put(g, "      - isdataat: %lld\n",
                 (long long)(c->has_distance ? c->distance : c->offset));
@@ -434,6 +482,14 @@ static void check_oracle(const grule *r, const char *yaml, const fz_script *sc,
             o->offset = 0;
             o->dataat = c->offset;
         }
+        if (c->is_jump) {
+            o->is_jump = 1;
+            o->bj_bytes = c->bj_bytes;
+            o->bj_little = c->bj_little;
+            o->bj_align = c->bj_align;
+            o->bj_mult = (uint32_t)c->bj_mult;
+            o->bj_post = (uint32_t)c->bj_post;
+        }
     }
     /* Segments: the data between gaps, each followed by its gap. */
     size_t n_segs = 0;
@@ -508,6 +564,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         port = rich_ports[head >> 4];
     } else {
         generate_rule(&in, &rule);
+        settle_jumps(&rule);
         write_yaml(&rule, &g);
         proto = rule.udp ? VP_PROTO_UDP : VP_PROTO_TCP;
         dir = VP_DIR_TO_SERVER;

@@ -143,6 +143,38 @@ rules:
         expect: match
 EOF
 
+rule byte-jump <<'EOF'
+format: 1
+ruleset: seeds
+rules:
+  - id: 1
+    name: RPC credentials skipped, long argument
+    severity: high
+    match:
+      - hex: "00 01 86 b8"
+      - byte_jump: {bytes: 4, align: true}
+        distance: 4
+      - byte_test: {bytes: 4, op: ">", value: 16}
+        distance: 0
+        within: 4
+    tests:
+      - data: "\x00\x01\x86\xb8....\x00\x00\x00\x03abc.\x00\x00\x01\x00"
+        expect: match
+      - data: "\x00\x01\x86\xb8....\x00\x00\x00\x03abc.\x00\x00\x00\x01"
+        expect: nomatch
+  - id: 2
+    name: little-endian length, marker after the field
+    severity: low
+    action: detect
+    match:
+      - content: "LEN"
+      - byte_jump: {bytes: 2, endian: little, multiplier: 2, post_offset: 1}
+        distance: 0
+      - content: "END"
+        distance: 0
+        within: 3
+EOF
+
 rule threshold <<'EOF'
 format: 1
 ruleset: seeds

@@ -1736,6 +1736,20 @@ static int counts_from_start(const xstate *st, const imp_cond *prev, const imp_c
     return prev == NULL || (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
 }
 
+/* A relative byte_test or byte_jump counts from prev's end: there is none
+ * after a negated condition, and the chain ended at isdataat or endswith.
+ * Reports which; 1 when neither. */
+static int relative_after_ok(xstate *st, const char *kw, const imp_cond *prev, int tail_taken)
+{
+    if (prev->negate)
+        ISSUE(st, IMP_REJECT, kw, "relative %s after a negated condition: it has no match end "
+                                  "to count from", kw);
+    else if (tail_taken)
+        ISSUE(st, IMP_REJECT, kw, "relative %s after isdataat or endswith: the rule language "
+                                  "ends the chain there", kw);
+    return !prev->negate && !tail_taken;
+}
+
 static void arrange_conditions(xstate *st)
 {
     imp_rule *r = st->r;
@@ -1805,15 +1819,8 @@ static void arrange_conditions(xstate *st)
                                                        "the buffer) is not in the rule language");
                     continue;
                 }
-                if (prev->negate)
-                    ISSUE(st, IMP_REJECT, "byte_jump", "relative byte_jump after a negated "
-                                                       "condition: it has no match end to count "
-                                                       "from");
-                else if (tail_taken)
-                    ISSUE(st, IMP_REJECT, "byte_jump", "relative byte_jump after isdataat or "
-                                                       "endswith: the rule language ends the "
-                                                       "chain there");
-                else if (c->bj_off - shift < 0)
+                if (relative_after_ok(st, "byte_jump", prev, tail_taken) &&
+                    c->bj_off - shift < 0)
                     ISSUE(st, IMP_REJECT, "byte_jump", "byte_jump reading before the end of the "
                                                        "match it counts from (offset %lld): the "
                                                        "rule language reads at distance >= 0",
@@ -1842,14 +1849,7 @@ static void arrange_conditions(xstate *st)
                     later[n_later++] = *c;
                     continue;
                 }
-                if (prev->negate)
-                    ISSUE(st, IMP_REJECT, "byte_test", "relative byte_test after a negated "
-                                                       "condition: it has no match end to count "
-                                                       "from");
-                else if (tail_taken)
-                    ISSUE(st, IMP_REJECT, "byte_test", "relative byte_test after isdataat or "
-                                                       "endswith: the rule language ends the "
-                                                       "chain there");
+                relative_after_ok(st, "byte_test", prev, tail_taken);
                 c->has_distance = c->has_within = 1;
                 c->distance = c->bt_off - shift;
                 c->within = c->bt_bytes;

@@ -1283,6 +1283,24 @@ static int has_section(const dec *c, uint32_t type)
     return 0;
 }
 
+/* Opens an optional array section and allocates its n records of `size`
+ * bytes into *out (nothing when the section is absent: n = 0). */
+static vp_status open_optional(dec *c, uint32_t type, size_t rec, size_t size, vp_reader *r,
+                               size_t *n, uint64_t *base, void **out)
+{
+    *n = 0;
+    *base = 0;
+    *out = NULL;
+    if (!has_section(c, type))
+        return VP_OK;
+    vp_status st = open_array(c, type, rec, r, n, base);
+    if (st)
+        return st;
+    int ok;
+    *out = alloc_array(*n, size, &ok);
+    return ok ? VP_OK : nomem(c, type);
+}
+
 /* The rule index the FLOWBITS record at `at` names, checked against RULES. */
 static vp_status check_flowbit(const dec *c, size_t i, const vp_mflowbit *fb, uint32_t prev_rule,
                                const uint8_t reserved[3], uint64_t at)
@@ -1315,20 +1333,16 @@ static vp_status check_flowbit(const dec *c, size_t i, const vp_mflowbit *fb, ui
 /* FLOWBITS (optional): the records of exactly the rules with the flag. */
 static vp_status dec_flowbits(dec *c)
 {
-    size_t n = 0;
-    uint64_t base = 0;
+    size_t n;
+    uint64_t base;
     vp_reader r;
-    vp_status st = VP_OK;
-    if (has_section(c, VP_SECT_FLOWBITS)) {
-        st = open_array(c, VP_SECT_FLOWBITS, VP_BUNDLE_FLOWBIT_REC, &r, &n, &base);
-        if (st)
-            return st;
-        int ok;
-        c->m->flowbits = alloc_array(n, sizeof *c->m->flowbits, &ok);
-        if (!ok)
-            return nomem(c, VP_SECT_FLOWBITS);
-        c->m->n_flowbits = n;
-    }
+    void *arr;
+    vp_status st = open_optional(c, VP_SECT_FLOWBITS, VP_BUNDLE_FLOWBIT_REC,
+                                 sizeof *c->m->flowbits, &r, &n, &base, &arr);
+    if (st)
+        return st;
+    c->m->flowbits = arr;
+    c->m->n_flowbits = n;
     uint32_t prev = 0;
     for (size_t i = 0; i < n && !st; i++) {
         vp_mflowbit *fb = &c->m->flowbits[i];
@@ -1396,20 +1410,16 @@ static vp_status check_threshold(const dec *c, size_t i, const vp_mthreshold *t,
 /* THRESHOLDS (optional): one record for exactly the rules with the flag. */
 static vp_status dec_thresholds(dec *c)
 {
-    size_t n = 0;
-    uint64_t base = 0;
+    size_t n;
+    uint64_t base;
     vp_reader r;
-    vp_status st = VP_OK;
-    if (has_section(c, VP_SECT_THRESHOLDS)) {
-        st = open_array(c, VP_SECT_THRESHOLDS, VP_BUNDLE_THRESHOLD_REC, &r, &n, &base);
-        if (st)
-            return st;
-        int ok;
-        c->m->thresholds = alloc_array(n, sizeof *c->m->thresholds, &ok);
-        if (!ok)
-            return nomem(c, VP_SECT_THRESHOLDS);
-        c->m->n_thresholds = n;
-    }
+    void *arr;
+    vp_status st = open_optional(c, VP_SECT_THRESHOLDS, VP_BUNDLE_THRESHOLD_REC,
+                                 sizeof *c->m->thresholds, &r, &n, &base, &arr);
+    if (st)
+        return st;
+    c->m->thresholds = arr;
+    c->m->n_thresholds = n;
     int64_t prev = -1;
     for (size_t i = 0; i < n && !st; i++) {
         vp_mthreshold *t = &c->m->thresholds[i];
@@ -1479,20 +1489,16 @@ static vp_status check_jump(const dec *c, size_t i, const vp_mjump *j, int64_t p
 
 static vp_status dec_jumps(dec *c)
 {
-    size_t n = 0;
-    uint64_t base = 0;
+    size_t n;
+    uint64_t base;
     vp_reader r;
-    vp_status st = VP_OK;
-    if (has_section(c, VP_SECT_JUMPS)) {
-        st = open_array(c, VP_SECT_JUMPS, VP_BUNDLE_JUMP_REC, &r, &n, &base);
-        if (st)
-            return st;
-        int ok;
-        c->m->jumps = alloc_array(n, sizeof *c->m->jumps, &ok);
-        if (!ok)
-            return nomem(c, VP_SECT_JUMPS);
-        c->m->n_jumps = n;
-    }
+    void *arr;
+    vp_status st = open_optional(c, VP_SECT_JUMPS, VP_BUNDLE_JUMP_REC, sizeof *c->m->jumps, &r,
+                                 &n, &base, &arr);
+    if (st)
+        return st;
+    c->m->jumps = arr;
+    c->m->n_jumps = n;
     int64_t prev = -1;
     for (size_t i = 0; i < n && !st; i++) {
         vp_mjump *j = &c->m->jumps[i];

@@ -451,6 +451,36 @@ static void anybyte_add_prev(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_
     }
 }
 
+/* Elements waiting for a stream position (relative isdataat, reads): the
+ * earliest position one of them waits for, and which.  Flushes only read the
+ * result, so the lists are walked once per decision, not once per match. */
+typedef int (*due_fn)(vp_stream_t *s, const vp_elem *el, uint64_t *due);
+typedef void (*disarm_fn)(vp_stream_t *s, vp_bufctx *cx, const vp_elem *el);
+
+static void rescan_armed(vp_stream_t *s, vp_bufctx *cx, const uint32_t *list, size_t n,
+                         size_t *armed, uint64_t *best, uint32_t *best_elem, due_fn due_of,
+                         disarm_fn disarm)
+{
+    int found = 0;
+    for (size_t i = 0; *armed && i < n; i++) {
+        const vp_elem *el = elem(s, list[i]);
+        uint64_t due;
+        if (!due_of(s, el, &due))
+            continue;
+        if (!elem_is_live(s, el)) {
+            disarm(s, cx, el);   /* its rule is over */
+            continue;
+        }
+        if (!found || due < *best) {
+            *best = due;
+            *best_elem = list[i];
+            found = 1;
+        }
+    }
+    if (!found)
+        *armed = 0; /* armed elements without state: nothing can come due */
+}
+
 /* ------------------------------------------------------------ byte_jump */
 
 /* Copies stream bytes [from, from + n) into out from the scan call's data or
@@ -548,31 +578,31 @@ static void jump_set_earliest(jump_state *st)
         *st->earliest = e;
 }
 
-/* Finds the earliest pending read of the buffer's byte_jump elements again,
+static int jump_due(vp_stream_t *s, const vp_elem *el, uint64_t *due)
+{
+    jump_state st;
+    if (!jump_at(s, el, 0, &st) || !*st.have)
+        return 0;
+    *due = *st.earliest + (uint64_t)el->distance + el->length;
+    return 1;
+}
+
+static void jump_disarm(vp_stream_t *s, vp_bufctx *cx, const vp_elem *el)
+{
+    jump_state st;
+    if (jump_at(s, el, 0, &st) && *st.have) {
+        *st.have = 0;
+        cx->armed_jump--;
+    }
+}
+
+/* Finds the earliest pending read of the buffer's read elements again,
  * dropping those whose rule is over. */
 static void jump_rescan(vp_stream_t *s, vp_bufctx *cx)
 {
     const vp_buflists *bl = &s->bundle->bufs[cx->buf];
-    int found = 0;
-    for (size_t i = 0; cx->armed_jump && i < bl->n_rel_jump; i++) {
-        const vp_elem *el = elem(s, bl->rel_jump[i]);
-        jump_state st;
-        if (!jump_at(s, el, 0, &st) || !*st.have)
-            continue;
-        if (!elem_is_live(s, el)) {
-            *st.have = 0;
-            cx->armed_jump--;
-            continue;
-        }
-        uint64_t due = *st.earliest + (uint64_t)el->distance + el->length;
-        if (!found || due < cx->jump_due) {
-            cx->jump_due = due;
-            cx->jump_elem = bl->rel_jump[i];
-            found = 1;
-        }
-    }
-    if (!found)
-        cx->armed_jump = 0;
+    rescan_armed(s, cx, bl->rel_jump, bl->n_rel_jump, &cx->armed_jump, &cx->jump_due,
+                 &cx->jump_elem, jump_due, jump_disarm);
 }
 
 /* Decides the earliest pending read (its bytes have arrived). */
@@ -889,31 +919,22 @@ static void anybyte_disarm(vp_stream_t *s, vp_bufctx *cx, const vp_elem *el)
     }
 }
 
+static int anybyte_due(vp_stream_t *s, const vp_elem *el, uint64_t *due)
+{
+    relpos_state st;
+    if (!relpos_at(s, el, 0, &st) || !*st.have_min)
+        return 0;
+    *due = *st.min_end + (uint64_t)el->distance + 1;
+    return 1;
+}
+
 /* Finds the earliest armed relative isdataat again (after one fired or its
- * rule ended), dropping those whose rule is over.  Flushes only read the
- * result, so the lists are walked once per decision, not once per match. */
+ * rule ended). */
 static void anybyte_rescan(vp_stream_t *s, vp_bufctx *cx)
 {
     const vp_buflists *bl = &s->bundle->bufs[cx->buf];
-    int found = 0;
-    for (size_t i = 0; cx->armed_any && i < bl->n_rel_pos_any; i++) {
-        const vp_elem *el = elem(s, bl->rel_pos_any[i]);
-        relpos_state st;
-        if (!relpos_at(s, el, 0, &st) || !*st.have_min)
-            continue;
-        if (!elem_is_live(s, el)) {
-            anybyte_disarm(s, cx, el);
-            continue;
-        }
-        uint64_t due = *st.min_end + (uint64_t)el->distance + 1;
-        if (!found || due < cx->any_due) {
-            cx->any_due = due;
-            cx->any_elem = bl->rel_pos_any[i];
-            found = 1;
-        }
-    }
-    if (!found)
-        cx->armed_any = 0; /* armed elements without state: nothing can come due */
+    rescan_armed(s, cx, bl->rel_pos_any, bl->n_rel_pos_any, &cx->armed_any, &cx->any_due,
+                 &cx->any_elem, anybyte_due, anybyte_disarm);
 }
 
 static void relneg_decide(vp_stream_t *s, vp_bufctx *cx, uint32_t ci, uint64_t E,
