@@ -204,7 +204,7 @@ START_TEST(test_compiler_refuses)
     ck_assert_int_eq(vp_compiler_build(c, &bundle, &len), VP_E_COMPILE);
     int found = 0;
     for (size_t i = 0; i < vp_compiler_diag_count(c); i++) {
-        vp_diagnostic_t d;
+        vp_diagnostic_t d = {.size = sizeof d};
         ck_assert_int_eq(vp_compiler_diag_at(c, i, &d), VP_OK);
         found |= strstr(d.message, bad[_i].message) != NULL;
     }
