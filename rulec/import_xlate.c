@@ -1736,6 +1736,14 @@ static int counts_from_start(const xstate *st, const imp_cond *prev, const imp_c
     return prev == NULL || (st->ctx->dialect == IMP_SNORT3 && c->after_switch);
 }
 
+/* A condition left out of the arranged list (its rule is refused anyway):
+ * the list no longer owns its bytes. */
+static void drop_cond(imp_cond *c)
+{
+    free(c->bytes);
+    c->bytes = NULL;
+}
+
 /* A relative byte_test or byte_jump counts from prev's end: there is none
  * after a negated condition, and the chain ended at isdataat or endswith.
  * Reports which; 1 when neither. */
@@ -1811,12 +1819,14 @@ static void arrange_conditions(xstate *st)
                     ISSUE(st, IMP_REJECT, "byte_jump", "byte_jump in %s: the rule language "
                                                        "reads byte_jump values from the stream "
                                                        "only", c->buffer);
+                    drop_cond(c);
                     continue;
                 }
                 if (counts_from_start(st, prev, c)) {
                     ISSUE(st, IMP_REJECT, "byte_jump", "relative byte_jump with no match before "
                                                        "it in its buffer (a read at a place of "
                                                        "the buffer) is not in the rule language");
+                    drop_cond(c);
                     continue;
                 }
                 if (relative_after_ok(st, "byte_jump", prev, tail_taken) &&
@@ -1840,6 +1850,7 @@ static void arrange_conditions(xstate *st)
                         ISSUE(st, IMP_REJECT, "byte_test", "byte_test before the start of the "
                                                            "buffer (offset %lld) never holds",
                               (long long)c->bt_off);
+                        drop_cond(c);
                         continue;
                     }
                     c->relative = 0;

@@ -1071,6 +1071,7 @@ class Keywords(ImportTest):
                         ('content:!"AB"; byte_jump:1,0,relative; content:"C"; distance:0;',
                          "byte_jump"),
                         ('byte_jump:1,0,relative; content:"C"; distance:0;', "byte_jump"),
+                        ('byte_test:1,>,1,-2,relative; content:"C";', "byte_test"),
                         ('file_data; content:"AB"; byte_jump:1,0,relative; content:"C"; '
                          'distance:0;', "byte_jump")):
             header = "alert http any any -> any any" if "file_data" in bad else R.__defaults__[0]
