@@ -21,15 +21,33 @@ void vp_model_free(vp_model *m)
     memset(m, 0, sizeof *m);
 }
 
-const vp_mjump *vp_model_jump_of(const vp_model *m, size_t cond)
+/* The record whose leading u32 key is `key` in n sorted records of `size`
+ * bytes (THRESHOLDS by rule, JUMPS by condition), NULL when none. */
+static const void *find_record(const void *base, size_t n, size_t size, size_t key)
 {
-    size_t lo = 0, hi = m->n_jumps;
+    const uint8_t *p = base;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->jumps[mid].cond < cond)
+        uint32_t k;
+        memcpy(&k, p + mid * size, sizeof k);
+        if (k < key)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < m->n_jumps && m->jumps[lo].cond == cond ? &m->jumps[lo] : NULL;
+    uint32_t k = 0;
+    if (lo < n)
+        memcpy(&k, p + lo * size, sizeof k);
+    return lo < n && k == key ? p + lo * size : NULL;
+}
+
+const vp_mjump *vp_model_jump_of(const vp_model *m, size_t cond)
+{
+    return find_record(m->jumps, m->n_jumps, sizeof *m->jumps, cond);
+}
+
+const vp_mthreshold *vp_model_threshold_of(const vp_model *m, size_t rule)
+{
+    return find_record(m->thresholds, m->n_thresholds, sizeof *m->thresholds, rule);
 }

@@ -196,8 +196,10 @@ typedef struct vp_model {
 
 void vp_model_free(vp_model *m);
 
-/* The JUMPS record of condition `cond` (records are sorted), NULL when none. */
+/* The JUMPS record of condition `cond`, the THRESHOLDS record of rule index
+ * `rule` (records are sorted), NULL when none. */
 const vp_mjump *vp_model_jump_of(const vp_model *m, size_t cond);
+const vp_mthreshold *vp_model_threshold_of(const vp_model *m, size_t rule);
 
 static inline const char *vp_model_str(const vp_model *m, uint32_t off)
 {

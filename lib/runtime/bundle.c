@@ -331,20 +331,6 @@ VP_API size_t vp_bundle_rule_count(const vp_bundle_t *b)
     return b ? b->m.n_rules : 0;
 }
 
-const vp_mthreshold *vp_bundle_threshold_of(const vp_bundle_t *b, uint32_t rule)
-{
-    size_t lo = 0, hi = b->m.n_thresholds;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (b->m.thresholds[mid].rule < rule)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < b->m.n_thresholds && b->m.thresholds[lo].rule == rule ? &b->m.thresholds[lo]
-                                                                       : NULL;
-}
-
 static void fill_info(const vp_bundle_t *b, uint32_t r, vp_rule_info_t *info)
 {
     const vp_model *m = &b->m;
@@ -372,7 +358,7 @@ static void fill_info(const vp_bundle_t *b, uint32_t r, vp_rule_info_t *info)
     full.service = (vp_service)rule->service;
     full.noalert = (rule->flags & VP_R_NOALERT) != 0;
     full.flowbit_count = b->fb_first ? b->fb_first[r + 1] - b->fb_first[r] : 0;
-    const vp_mthreshold *t = vp_bundle_threshold_of(b, r);
+    const vp_mthreshold *t = vp_model_threshold_of(m, r);
     if (t) {
         full.threshold_type = (vp_threshold_type)t->type;
         full.threshold_track = (vp_track)t->track;

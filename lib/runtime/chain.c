@@ -505,8 +505,8 @@ void vp_chain_keep_carry(vp_stream_t *s, const uint8_t *p, size_t n, uint64_t at
     if (n == 0)
         return;
     size_t keep = sizeof s->carry;
-    if (s->carry_end != at || s->raw.seg_base > at)
-        s->carry_len = 0; /* not contiguous with what was kept */
+    if (s->carry_end != at)
+        s->carry_len = 0; /* not contiguous with what was kept (a gap came between) */
     if (n >= keep) {
         memcpy(s->carry, p + n - keep, keep);
         s->carry_len = (uint8_t)keep;
@@ -519,13 +519,20 @@ void vp_chain_keep_carry(vp_stream_t *s, const uint8_t *p, size_t n, uint64_t at
     s->carry_end = at + n;
 }
 
-/* Where the conditions after the jump count from, given the end of the bytes
- * it read; 0 when the jump is farther than VP_MAX_JUMP. */
-static int jump_target(const vp_elem *el, const uint8_t *b, uint64_t read_end, uint64_t *J)
+/* The unsigned number a read element's bytes hold, in its byte order. */
+static uint64_t read_value(const vp_elem *el, const uint8_t *b)
 {
     uint64_t v = 0;
     for (uint32_t k = 0; k < el->length; k++)
         v = (v << 8) | b[(el->jump_flags & VP_J_LITTLE) ? el->length - 1 - k : k];
+    return v;
+}
+
+/* Where the conditions after the jump count from, given the end of the bytes
+ * it read; 0 when the jump is farther than VP_MAX_JUMP. */
+static int jump_target(const vp_elem *el, const uint8_t *b, uint64_t read_end, uint64_t *J)
+{
+    uint64_t v = read_value(el, b);
     if (v > VP_MAX_JUMP / el->jump_mult)
         return 0;
     v *= el->jump_mult;
@@ -540,9 +547,7 @@ static int jump_target(const vp_elem *el, const uint8_t *b, uint64_t read_end, u
 
 static int test_holds(const vp_elem *el, const uint8_t *b)
 {
-    uint64_t x = 0, v = el->jump_value;
-    for (uint32_t k = 0; k < el->length; k++)
-        x = (x << 8) | b[(el->jump_flags & VP_J_LITTLE) ? el->length - 1 - k : k];
+    uint64_t x = read_value(el, b), v = el->jump_value;
     switch (el->jump_op) {
     case VP_TEST_EQ: return x == v;
     case VP_TEST_NE: return x != v;

@@ -266,8 +266,6 @@ void vp_service_poll(vp_stream_t *s);
 
 /* flowbits.c */
 vp_status vp_flowbits_index(vp_bundle_t *b, vp_error_t **err);
-/* The THRESHOLDS record of rule index `rule`, NULL when it has none. */
-const vp_mthreshold *vp_bundle_threshold_of(const vp_bundle_t *b, uint32_t rule);
 void vp_flowbits_free(vp_bundle_t *b);
 int vp_flowbits_allow(const vp_stream_t *s, uint32_t rule); /* checks hold (or none) */
 void vp_flowbits_apply(vp_stream_t *s, uint32_t rule);      /* set, unset, toggle */

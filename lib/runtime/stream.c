@@ -186,8 +186,6 @@ VP_API vp_status vp_stream_gap(vp_stream_t *s, uint64_t len, vp_scratch_t *scrat
         st = VP_E_HYPERSCAN;
     s->raw.pos += len;
     s->raw.seg_base = s->raw.pos;
-    s->carry_len = 0;   /* nothing is read across a gap */
-    s->carry_end = s->raw.pos;
     /* HTTP framing cannot survive lost bytes: raw-stream rules carry on. */
     vp_stream_http_gap(s);
     scratch_release(scratch);

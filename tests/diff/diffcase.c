@@ -277,7 +277,6 @@ static void gen_jumps(dc_set *set)
         next->endswith = 0;
         if (next->has_distance && next->distance < 0)
             next->distance = -next->distance;
-        /* a relative isdataat after the jump counts from it with distance >= 0 */
         orc_cond *c = &r->conds[k];
         memset(c, 0, sizeof(*c));
         r->pat[k][0] = '\0';
